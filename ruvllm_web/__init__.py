@@ -1,0 +1,10 @@
+"""ruvllm_web: an on-device, self-learning router and adapter.
+
+The engine is pure numpy and never knows where it runs: the same code serves
+CPython and Pyodide inside a Web Worker. Only :mod:`ruvllm_web.bridge` knows
+about JavaScript.
+"""
+
+from ruvllm_web._version import __version__
+
+__all__ = ["__version__"]

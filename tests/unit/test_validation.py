@@ -1,0 +1,56 @@
+"""Shared argument checks: canonical results and error messages that name the problem."""
+
+import numpy as np
+import pytest
+
+from ruvllm_web.validation import as_bool, as_float, as_int, as_matrix, as_quality, as_text, as_vector
+
+
+def test_vectors_become_contiguous_float32() -> None:
+    out = as_vector([1, 2, 3], 3)
+    assert out.dtype == np.float32 and out.flags.c_contiguous and out.tolist() == [1, 2, 3]
+    assert as_matrix(np.ones((2, 3)), 3).shape == (2, 3)
+    assert as_matrix(np.ones(3), 3).shape == (1, 3)
+
+
+@pytest.mark.parametrize(
+    "value, error, message",
+    [
+        ([1.0, 2.0], ValueError, "has 2 values, expected 3"),
+        ([1.0, float("nan"), 0.0], ValueError, "NaN or Inf.*index 1"),
+        ([1e39, 0.0, 0.0], ValueError, "NaN or Inf"),
+        ("abc", TypeError, "array of numbers"),
+        (None, TypeError, "array of numbers"),
+        (np.zeros(3, dtype=complex), TypeError, "real numbers"),
+        (np.zeros((3, 1)), ValueError, "1-D"),
+    ],
+)
+def test_bad_vectors_are_named(value, error, message) -> None:
+    with pytest.raises(error, match=message):
+        as_vector(value, 3, "embedding")
+
+
+def test_scalars() -> None:
+    assert as_quality(1) == 1.0
+    assert as_int(np.int64(4), "k", low=1) == 4
+    assert as_bool(np.bool_(True), "flag") is True
+    with pytest.raises(ValueError, match=r"quality must be in \[0, 1\], got 1.5"):
+        as_quality(1.5)
+    with pytest.raises(ValueError, match="finite"):
+        as_float(float("inf"), "x")
+    with pytest.raises(TypeError, match="must be a number"):
+        as_quality(True)
+    with pytest.raises(TypeError, match="integer"):
+        as_int(2.0, "k")
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+        as_int(0, "k", low=1)
+
+
+def test_text() -> None:
+    assert as_text("coder", "agent") == "coder"
+    with pytest.raises(ValueError, match="at most 4 allowed"):
+        as_text("toolong", "agent", max_length=4)
+    with pytest.raises(TypeError, match="agent must be a string"):
+        as_text(3, "agent")
+    with pytest.raises(ValueError, match="must not be empty"):
+        as_text("", "agent", allow_empty=False)
