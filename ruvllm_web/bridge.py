@@ -1,22 +1,39 @@
 """The worker's view of the engine: plain functions the JS side calls by name.
 
-This module is the only one written for the worker. It receives numpy arrays
-and Python scalars (the worker converts JS values before the call) and returns
-numpy arrays, dicts and scalars (the worker converts them back), so it runs
-and is tested on CPython as well.
+This module is the only one written for the worker. It receives numpy arrays,
+memoryviews, dicts and Python scalars (the worker converts JS values before
+the call) and returns numpy arrays, bytes, dicts and scalars (the worker
+converts them back), so it runs and is tested on CPython as well.
+
+Engine objects live in a table keyed by integer handles that the *client*
+chooses, so a JS constructor can return at once: ``create(handle, ...)`` is
+simply the first message in the queue, and later calls name the same handle.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from typing import Any
 
 import numpy as np
 
 from ruvllm_web._version import __version__
-from ruvllm_web.validation import as_int, as_vector
+from ruvllm_web.validation import as_int, as_text, as_vector
 
 #: Longest vector the bridge accepts, a guard against a runaway caller.
 MAX_VECTOR_LENGTH = 1 << 20
+#: Largest handle number a client may choose.
+MAX_HANDLE = 2**31 - 1
+
+_classes: dict[str, type] = {}
+_objects: dict[int, Any] = {}
+
+
+def register(cls: type) -> type:
+    """Make ``cls`` constructible from JS under its own name."""
+    _classes[cls.__name__] = cls
+    return cls
 
 
 def version_info() -> dict[str, str]:
@@ -49,3 +66,120 @@ def l2_normalize(vector: object) -> np.ndarray:
     if norm == 0.0:
         raise ValueError("vector is all zeros and has no direction")
     return values / np.float32(norm)
+
+
+def create(handle: int, class_name: str, kwargs: dict[str, Any] | None = None) -> int:
+    """Construct ``class_name(**kwargs)`` and keep it under ``handle``; return ``handle``."""
+    handle = _new_handle(handle)
+    _objects[handle] = _class(class_name)(**_keywords(kwargs))
+    return handle
+
+
+def create_by(handle: int, class_name: str, method: str, args: list[Any] | None = None) -> int:
+    """Keep the object returned by the class method ``class_name.method(*args)`` under ``handle``."""
+    handle = _new_handle(handle)
+    made = _callable(_class(class_name), method)(*(args or []))
+    if type(made).__name__ not in _classes:
+        raise TypeError(f"{class_name}.{method} does not make an engine object")
+    _objects[handle] = made
+    return handle
+
+
+def call_static(class_name: str, method: str, args: list[Any] | None = None) -> Any:
+    """Return ``class_name.method(*args)`` (a static or class method), made JS-friendly."""
+    return plain(_callable(_class(class_name), method)(*(args or [])))
+
+
+def invoke(handle: int, method: str, args: list[Any] | None = None) -> Any:
+    """Call ``method(*args)`` on the object under ``handle``, or read it if it is a property."""
+    target = _object(handle)
+    name = as_text(method, "method", 100)
+    if name.startswith("_") or not hasattr(type(target), name):
+        raise ValueError(f"{type(target).__name__} has no method {name!r}")
+    value = getattr(target, name)
+    if callable(value):
+        return plain(value(*(args or [])))
+    if args:
+        raise TypeError(f"{type(target).__name__}.{name} is a property and takes no arguments")
+    return plain(value)
+
+
+def free(handle: int) -> None:
+    """Drop the object under ``handle``."""
+    _object(handle)
+    del _objects[handle]
+
+
+def tick_all(now: float | None = None) -> int:
+    """Run the background loop of every live object that has one; return how many ran."""
+    ran = 0
+    for target in list(_objects.values()):
+        tick = getattr(target, "tick", None)
+        if callable(tick) and tick(now) is not None:
+            ran += 1
+    return ran
+
+
+def plain(value: Any) -> Any:
+    """Turn a result into something the worker converts to JS without proxies.
+
+    Float32 arrays at the top level stay arrays (they become Float32Arrays);
+    other arrays become lists; dataclasses and objects with ``to_dict`` become
+    dicts; tuples become lists; numpy scalars become Python numbers.
+    """
+    if isinstance(value, np.ndarray) and value.dtype == np.float32 and value.ndim == 1:
+        return value
+    return _nested(value)
+
+
+def _nested(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_nested(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _nested(v) for k, v in value.items()}
+    if hasattr(value, "to_dict"):
+        return _nested(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _nested(dataclasses.asdict(value))
+    return value
+
+
+def _new_handle(handle: object) -> int:
+    number = as_int(handle, "handle", 1, MAX_HANDLE)
+    if number in _objects:
+        raise ValueError(f"handle {number} is already in use")
+    return number
+
+
+def _object(handle: object) -> Any:
+    number = as_int(handle, "handle", 1, MAX_HANDLE)
+    if number not in _objects:
+        raise ValueError(f"no engine object with handle {number} (freed, or never created)")
+    return _objects[number]
+
+
+def _class(name: object) -> type:
+    key = as_text(name, "class name", 100)
+    if key not in _classes:
+        raise ValueError(f"unknown engine class {key!r}; known: {sorted(_classes)}")
+    return _classes[key]
+
+
+def _callable(cls: type, method: object) -> Any:
+    name = as_text(method, "method", 100)
+    value = getattr(cls, name, None) if not name.startswith("_") else None
+    if not callable(value):
+        raise ValueError(f"{cls.__name__} has no static method {name!r}")
+    return value
+
+
+def _keywords(kwargs: object) -> dict[str, Any]:
+    if kwargs is None:
+        return {}
+    if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+        raise TypeError("constructor options must be an object with string keys")
+    return kwargs
