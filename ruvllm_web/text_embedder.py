@@ -131,8 +131,8 @@ class TextEmbedder:
         min_n: int = 3,
         max_n: int = 5,
         word_weight: float = 1.0,
-        bigram_weight: float = 0.7,
-        char_weight: float = 0.3,
+        bigram_weight: float = 0.3,
+        char_weight: float = 0.5,
         max_length: int = MAX_TEXT_LENGTH,
     ) -> None:
         dim = as_int(dim, "dim", 2, 65536)
