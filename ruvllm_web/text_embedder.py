@@ -299,14 +299,14 @@ class TextEmbedder:
             return (prefix[stop] - prefix[start]) * inverse_powers[start]
 
         ids, rows, kinds = [], [], []
-        lengths = np.fromiter((len(word) for word in all_words), dtype=np.int64, count=len(all_words))
-        token_start = np.zeros(len(all_words), dtype=np.int64)
+        lengths = np.fromiter((len(word) for word in all_words), dtype=np.intp, count=len(all_words))
+        token_start = np.zeros(len(all_words), dtype=np.intp)
         np.cumsum(lengths[:-1] + 3, out=token_start[1:])
         word_hash = substring_hash(token_start + 1, token_start + 1 + lengths)
         if self._weights[0] > 0.0:
             ids.append(word_hash)
             rows.append(word_row)
-            kinds.append(np.zeros(len(all_words), dtype=np.int64))
+            kinds.append(np.zeros(len(all_words), dtype=np.intp))
         if self._weights[1] > 0.0:
             pair = np.flatnonzero(word_row[1:] == word_row[:-1])
             left = lengths[pair]
@@ -317,16 +317,16 @@ class TextEmbedder:
             )
             ids.append(bigram_hash)
             rows.append(word_row[pair])
-            kinds.append(np.ones(pair.shape[0], dtype=np.int64))
+            kinds.append(np.ones(pair.shape[0], dtype=np.intp))
         if self._weights[2] > 0.0:
-            spaces_before = np.zeros(size + 1, dtype=np.int64)
+            spaces_before = np.zeros(size + 1, dtype=np.intp)
             np.cumsum(codes == _SPACE, out=spaces_before[1:])
             for n in range(self._min_n, self._max_n + 1):
                 start = np.arange(size - n + 1)
                 start = start[spaces_before[start + n] == spaces_before[start]]
                 ids.append(substring_hash(start, start + n))
                 rows.append(word_row[spaces_before[start]])
-                kinds.append(np.full(start.shape[0], 2, dtype=np.int64))
+                kinds.append(np.full(start.shape[0], 2, dtype=np.intp))
         kind = np.concatenate(kinds)
         identity = _fmix64(np.concatenate(ids) ^ np.array(SALTS, dtype=np.uint64)[kind])
         row = np.concatenate(rows)
@@ -340,7 +340,7 @@ class TextEmbedder:
         identity, row, kind = identity[starts], row[starts], kind[starts]
         value = self._kind_weights[kind] * (1.0 + np.log(term_frequency))
         value[(identity >> np.uint64(63)).astype(bool)] *= -1.0
-        bucket = (identity % np.uint64(self._dim)).astype(np.int64)
+        bucket = (identity % np.uint64(self._dim)).astype(np.intp)
         sums = np.bincount(row * self._dim + bucket, weights=value, minlength=n_texts * self._dim)
         sums = sums.reshape(n_texts, self._dim)
         norms = np.sqrt(np.einsum("ij,ij->i", sums, sums))

@@ -26,6 +26,9 @@ SAMPLE = "Refactor the naïve Straße parser: tests, tests, TESTS!"
 #: embedder. The hash definition is part of the saved-state format: patterns stored
 #: with one version must still match the next, so a change here must be deliberate.
 SAMPLE_FEATURES_SHA256 = "e9c0edab43feb64d3a328caad5a3bc24a3143efba3e8780ec3df5de0329e7256"
+#: Digest of SAMPLE's embedding rounded to 5 decimals (float64 bytes); the Pyodide
+#: test checks the same value, so both runtimes give the same vector.
+SAMPLE_VECTOR_SHA256 = "8e6f735f90b7dcd1d4f0cf7ddef55bca3d12c04696f6e915d34437f400f107a9"
 
 EMBEDDER = TextEmbedder()
 
@@ -91,6 +94,8 @@ def test_batch_rows_equal_single_embeddings() -> None:
 
 def test_hash_is_stable_across_processes_and_versions() -> None:
     assert features_digest(EMBEDDER, SAMPLE) == SAMPLE_FEATURES_SHA256
+    rounded = np.round(EMBEDDER.embed(SAMPLE).astype(np.float64), 5)
+    assert hashlib.sha256(rounded.tobytes()).hexdigest() == SAMPLE_VECTOR_SHA256
     script = (
         "import sys; from ruvllm_web import TextEmbedder; "
         f"sys.stdout.write(TextEmbedder().embed({SAMPLE!r}).tobytes().hex())"
