@@ -102,7 +102,9 @@ class TextEmbedder:
 
     See the module docstring for the exact definition. Instances are
     immutable and hold no learned state: two embedders built with the same
-    arguments give bit-identical vectors, on CPython and in Pyodide.
+    arguments give bit-identical vectors, on CPython and in Pyodide. This is
+    a lexical baseline; vectors from a real embedding model of the same
+    dimension can be given to the router instead.
 
     Parameters
     ----------
