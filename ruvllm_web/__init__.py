@@ -6,5 +6,22 @@ about JavaScript.
 """
 
 from ruvllm_web._version import __version__
+from ruvllm_web.starter_patterns import (
+    STARTER_AGENTS,
+    LabelledRequest,
+    StarterPattern,
+    held_out_examples,
+    starter_patterns,
+)
+from ruvllm_web.text_embedder import HashedFeature, TextEmbedder
 
-__all__ = ["__version__"]
+__all__ = [
+    "STARTER_AGENTS",
+    "HashedFeature",
+    "LabelledRequest",
+    "StarterPattern",
+    "TextEmbedder",
+    "__version__",
+    "held_out_examples",
+    "starter_patterns",
+]
