@@ -6,5 +6,6 @@ about JavaScript.
 """
 
 from ruvllm_web._version import __version__
+from ruvllm_web.micro_lora import MicroLoRA
 
-__all__ = ["__version__"]
+__all__ = ["MicroLoRA", "__version__"]
