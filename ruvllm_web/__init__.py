@@ -6,6 +6,7 @@ about JavaScript.
 """
 
 from ruvllm_web._version import __version__
+from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.starter_patterns import (
     STARTER_AGENTS,
     LabelledRequest,
@@ -19,6 +20,7 @@ __all__ = [
     "STARTER_AGENTS",
     "HashedFeature",
     "LabelledRequest",
+    "MicroLoRA",
     "StarterPattern",
     "TextEmbedder",
     "__version__",
