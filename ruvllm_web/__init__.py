@@ -6,5 +6,6 @@ about JavaScript.
 """
 
 from ruvllm_web._version import __version__
+from ruvllm_web.hnsw_index import HnswIndex
 
-__all__ = ["__version__"]
+__all__ = ["HnswIndex", "__version__"]
