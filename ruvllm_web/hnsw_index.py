@@ -154,7 +154,7 @@ class HnswIndex:
 
         Raises
         ------
-        KeyError
+        ValueError
             If ``id`` is not in the index.
         """
         slot = self._slot(id)
@@ -261,7 +261,7 @@ class HnswIndex:
         ------
         TypeError
             If ``id`` is not an integer.
-        KeyError
+        ValueError
             If ``id`` is not in the index.
         """
         self._remove_slot(self._slot(id))
@@ -344,11 +344,11 @@ class HnswIndex:
     # ----------------------------------------------------------------- internals
 
     def _slot(self, id: object) -> int:
-        """The slot of ``id``; TypeError for a non-integer, KeyError if absent."""
+        """The slot of ``id``; TypeError for a non-integer, ValueError if absent."""
         key = as_int(id, "id")
         slot = self._slot_of.get(key)
         if slot is None:
-            raise KeyError(f"id {key} is not in the index")
+            raise ValueError(f"id {key} is not in the index")
         return slot
 
     def _batch_ids(self, ids: object, count: int) -> list[int]:
