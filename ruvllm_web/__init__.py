@@ -7,5 +7,15 @@ about JavaScript.
 
 from ruvllm_web._version import __version__
 from ruvllm_web.hnsw_index import HnswIndex
+from ruvllm_web.hnsw_router import HnswRouter
+from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
 
-__all__ = ["HnswIndex", "__version__"]
+__all__ = [
+    "HnswIndex",
+    "HnswRouter",
+    "PatternRecord",
+    "RouterConfig",
+    "RoutingNeighbor",
+    "RoutingResult",
+    "__version__",
+]
