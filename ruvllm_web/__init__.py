@@ -6,7 +6,12 @@ about JavaScript.
 """
 
 from ruvllm_web._version import __version__
+from ruvllm_web.hnsw_index import HnswIndex
+from ruvllm_web.hnsw_router import HnswRouter
+from ruvllm_web.intelligent import IntelligentConfig, IntelligentLLM
 from ruvllm_web.micro_lora import MicroLoRA
+from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
+from ruvllm_web.sona import AdaptationResult, SonaConfig, SonaInstant
 from ruvllm_web.starter_patterns import (
     STARTER_AGENTS,
     LabelledRequest,
@@ -18,9 +23,20 @@ from ruvllm_web.text_embedder import HashedFeature, TextEmbedder
 
 __all__ = [
     "STARTER_AGENTS",
+    "AdaptationResult",
     "HashedFeature",
+    "HnswIndex",
+    "HnswRouter",
+    "IntelligentConfig",
+    "IntelligentLLM",
     "LabelledRequest",
     "MicroLoRA",
+    "PatternRecord",
+    "RouterConfig",
+    "RoutingNeighbor",
+    "RoutingResult",
+    "SonaConfig",
+    "SonaInstant",
     "StarterPattern",
     "TextEmbedder",
     "__version__",

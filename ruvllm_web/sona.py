@@ -60,6 +60,8 @@ from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.trajectory_ring import TrajectoryRing
 from ruvllm_web.validation import as_float, as_int, as_quality, as_text, as_vector
 
+_STATE_VERSION = 1
+
 
 @dataclass(frozen=True)
 class SonaConfig:
@@ -136,9 +138,11 @@ class AdaptationResult:
 class PatternLibrary(Protocol):
     """What the loops need of a router (``HnswRouter`` provides it)."""
 
+    clock: int
+
     def learn_pattern(self, embedding: object, agent: str, task_type: str, description: str, quality: float) -> int: ...
-    def pattern_matrix(self) -> tuple[np.ndarray, np.ndarray]: ...
-    def pattern_info(self, pattern_id: int) -> dict[str, Any]: ...
+    def embeddings(self) -> tuple[np.ndarray, np.ndarray]: ...
+    def patterns(self) -> list[Any]: ...
     def merge_patterns(self, keep_id: int, drop_id: int) -> None: ...
     def remove_pattern(self, pattern_id: int) -> None: ...
 
@@ -336,12 +340,14 @@ class SonaInstant:
             raise ValueError("the deep loop needs a pattern library: this SONA has no router")
         started = time.perf_counter()
         c = self.config
-        ids, rows = self.router.pattern_matrix()
+        ids, rows = self.router.embeddings()
         ids, rows = ids[: c.max_deep_patterns], rows[: c.max_deep_patterns]
+        records = {r.id: r for r in self.router.patterns()}
         k = max(1, int(math.sqrt(len(ids) / 2))) if len(ids) else 0
         labels, _, iterations = spherical_kmeans(rows, k, seed=c.seed + self.deep_runs) if len(ids) else ([], None, 0)
-        merged = self._merge_duplicates(ids, rows, np.asarray(labels))
-        pruned = self._prune(ids, set(merged))
+        merged = self._merge_duplicates(ids, rows, np.asarray(labels), records)
+        records = {r.id: r for r in self.router.patterns()}
+        pruned = self._prune(ids, set(merged), records)
         self.patterns_merged += len(merged)
         self.patterns_pruned += pruned
         self.deep_runs += 1
@@ -358,7 +364,9 @@ class SonaInstant:
         self._latency["deep"].add((time.perf_counter() - started) * 1e6)
         return self.last_deep
 
-    def _merge_duplicates(self, ids: np.ndarray, rows: np.ndarray, labels: np.ndarray) -> list[int]:
+    def _merge_duplicates(
+        self, ids: np.ndarray, rows: np.ndarray, labels: np.ndarray, records: dict[int, Any]
+    ) -> list[int]:
         """Merge same-agent pairs with cosine >= merge_similarity inside each cluster; return dropped ids."""
         dropped: list[int] = []
         for cluster in np.unique(labels):
@@ -367,7 +375,7 @@ class SonaInstant:
                 continue
             sims = rows[members] @ rows[members].T
             gone: set[int] = set()
-            agents = [self.router.pattern_info(int(ids[m]))["agent"] for m in members]
+            agents = [records[int(ids[m])].agent for m in members]
             for i, j in zip(*np.nonzero(np.triu(sims >= self.config.merge_similarity, k=1))):
                 if i in gone or j in gone or agents[i] != agents[j]:
                     continue
@@ -376,18 +384,21 @@ class SonaInstant:
                 dropped.append(int(ids[members[j]]))
         return dropped
 
-    def _prune(self, ids: np.ndarray, skip: set[int]) -> int:
-        """Remove old, unused, unsuccessful patterns; return how many went."""
+    def _prune(self, ids: np.ndarray, skip: set[int], records: dict[int, Any]) -> int:
+        """Remove old, unused, unsuccessful patterns; return how many went.
+
+        Age is counted on the router's operation clock (routes, adds, learns).
+        """
         c = self.config
         pruned = 0
         for pattern_id in (int(i) for i in ids):
             if pattern_id in skip:
                 continue
-            info = self.router.pattern_info(pattern_id)
+            record = records[pattern_id]
             if (
-                self.requests - info["created_at"] >= c.prune_age
-                and info["usage_count"] <= c.prune_max_usage
-                and info["success_rate"] < c.prune_success
+                self.router.clock - record.created >= c.prune_age
+                and record.usage_count <= c.prune_max_usage
+                and record.success_rate < c.prune_success
             ):
                 self.router.remove_pattern(pattern_id)
                 pruned += 1
@@ -421,3 +432,63 @@ class SonaInstant:
             "instant_delta_norm": self.instant_lora.delta_norm(),
             "base_delta_norm": self.base_lora.delta_norm(),
         }
+
+    _COUNTERS = ("quality_ema", "requests", "ticks", "deep_runs", "patterns_learned", "patterns_merged",
+                 "patterns_pruned", "instant_updates", "quality_since_deep", "requests_since_deep")
+
+    def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """``(meta, arrays)``: config, counters, both adapters, EWC and waiting trajectories."""
+        parts = {
+            "instant": self.instant_lora.to_state(),
+            "base": self.base_lora.to_state(),
+            "ewc": self.ewc.to_state(),
+            "trajectories": self.trajectories.to_state(),
+        }
+        meta: dict[str, Any] = {
+            "version": _STATE_VERSION,
+            "dim": self.dim,
+            "config": self.config.to_dict(),
+            "counters": {name: getattr(self, name) for name in self._COUNTERS},
+            "last_deep": self.last_deep,
+        }
+        arrays = {"input_mean": self.input_mean, "deep_mean": self.deep_mean}
+        for prefix, (part_meta, part_arrays) in parts.items():
+            meta[prefix] = part_meta
+            arrays.update({f"{prefix}/{name}": array for name, array in part_arrays.items()})
+        return meta, arrays
+
+    @classmethod
+    def from_state(
+        cls, meta: dict[str, Any], arrays: dict[str, np.ndarray], router: PatternLibrary | None = None
+    ) -> SonaInstant:
+        """Rebuild from :meth:`to_state` output, validating all of it (``ValueError``)."""
+        if not isinstance(meta, dict) or meta.get("version") != _STATE_VERSION:
+            raise ValueError(f"SONA state must be a dict with version {_STATE_VERSION}")
+        try:
+            sona = cls(meta["dim"], SonaConfig.from_dict(meta["config"]), router)
+            counters = meta["counters"]
+            values = {name: counters[name] for name in cls._COUNTERS}
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"corrupted SONA state: {error}") from None
+        for name, value in values.items():
+            kind = float if name in ("quality_ema", "quality_since_deep") else int
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"corrupted SONA state: counter {name} is {value!r}")
+            setattr(sona, name, kind(value))
+
+        def part(prefix: str) -> dict[str, np.ndarray]:
+            return {k[len(prefix) + 1 :]: v for k, v in arrays.items() if k.startswith(prefix + "/")}
+
+        sona.instant_lora = MicroLoRA.from_state(meta["instant"], part("instant"))
+        sona.base_lora = MicroLoRA.from_state(meta["base"], part("base"))
+        if (sona.instant_lora.dim, sona.base_lora.dim) != (sona.dim, sona.dim):
+            raise ValueError("corrupted SONA state: adapter dimensions differ from the SONA dimension")
+        sona.ewc = EwcPlusPlus.from_state(meta["ewc"], part("ewc"), sona.base_lora.param_count)
+        sona.trajectories.load_state(meta["trajectories"], part("trajectories"))
+        for name in ("input_mean", "deep_mean"):
+            array = arrays.get(name)
+            if array is None or array.shape != (sona.dim,) or array.dtype != np.float32 or not np.isfinite(array).all():
+                raise ValueError(f"corrupted SONA state: {name} must be {sona.dim} finite float32 values")
+            getattr(sona, name)[:] = array
+        sona.last_deep = dict(meta.get("last_deep") or {})
+        return sona
