@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ruvllm_web._version import __version__
+from ruvllm_web.hnsw_router import HnswRouter
+from ruvllm_web.intelligent import IntelligentLLM
+from ruvllm_web.micro_lora import MicroLoRA
+from ruvllm_web.router_types import RouterConfig
+from ruvllm_web.sona import SonaConfig, SonaInstant
 from ruvllm_web.validation import as_int, as_text, as_vector
 
 #: Longest vector the bridge accepts, a guard against a runaway caller.
@@ -26,14 +32,29 @@ MAX_VECTOR_LENGTH = 1 << 20
 #: Largest handle number a client may choose.
 MAX_HANDLE = 2**31 - 1
 
-_classes: dict[str, type] = {}
+
+def _router(config: dict[str, Any] | None = None, seed: int = 0) -> HnswRouter:
+    return HnswRouter(RouterConfig(**_keywords(config)) if config else None, seed)
+
+
+def _sona(dim: int = 384, config: dict[str, Any] | None = None) -> SonaInstant:
+    return SonaInstant(dim, SonaConfig.from_dict(config) if config else None)
+
+
+#: What ``create`` can make, by class name: each takes the JS constructor's options as keywords.
+FACTORIES: dict[str, Callable[..., Any]] = {
+    "IntelligentLLM": lambda config=None: IntelligentLLM(config),
+    "HnswRouter": _router,
+    "MicroLoRA": MicroLoRA,
+    "SonaInstant": _sona,
+}
+#: What ``load`` can restore from a snapshot, by class name.
+LOADERS: dict[str, Callable[..., Any]] = {
+    "IntelligentLLM": IntelligentLLM.load,
+    "HnswRouter": HnswRouter.from_bytes,
+}
+
 _objects: dict[int, Any] = {}
-
-
-def register(cls: type) -> type:
-    """Make ``cls`` constructible from JS under its own name."""
-    _classes[cls.__name__] = cls
-    return cls
 
 
 def version_info() -> dict[str, str]:
@@ -69,28 +90,20 @@ def l2_normalize(vector: object) -> np.ndarray:
 
 
 def create(handle: int, class_name: str, kwargs: dict[str, Any] | None = None) -> int:
-    """Construct ``class_name(**kwargs)`` and keep it under ``handle``; return ``handle``."""
-    handle = _new_handle(handle)
-    _objects[handle] = _class(class_name)(**_keywords(kwargs))
-    return handle
+    """Construct ``class_name`` from the options ``kwargs`` and keep it under ``handle``; return ``handle``."""
+    number = _new_handle(handle)
+    _objects[number] = _lookup(FACTORIES, class_name)(**_keywords(kwargs))
+    return number
 
 
-def create_by(handle: int, class_name: str, method: str, args: list[Any] | None = None) -> int:
-    """Keep the object returned by the class method ``class_name.method(*args)`` under ``handle``."""
-    handle = _new_handle(handle)
-    made = _callable(_class(class_name), method)(*(args or []))
-    if type(made).__name__ not in _classes:
-        raise TypeError(f"{class_name}.{method} does not make an engine object")
-    _objects[handle] = made
-    return handle
+def load(handle: int, class_name: str, data: object, *options: Any) -> int:
+    """Restore a ``class_name`` from snapshot ``data`` and keep it under ``handle``; return ``handle``."""
+    number = _new_handle(handle)
+    _objects[number] = _lookup(LOADERS, class_name)(_as_bytes(data), *options)
+    return number
 
 
-def call_static(class_name: str, method: str, args: list[Any] | None = None) -> Any:
-    """Return ``class_name.method(*args)`` (a static or class method), made JS-friendly."""
-    return plain(_callable(_class(class_name), method)(*(args or [])))
-
-
-def invoke(handle: int, method: str, args: list[Any] | None = None) -> Any:
+def invoke(handle: int, method: str, *args: Any) -> Any:
     """Call ``method(*args)`` on the object under ``handle``, or read it if it is a property."""
     target = _object(handle)
     name = as_text(method, "method", 100)
@@ -98,10 +111,24 @@ def invoke(handle: int, method: str, args: list[Any] | None = None) -> Any:
         raise ValueError(f"{type(target).__name__} has no method {name!r}")
     value = getattr(target, name)
     if callable(value):
-        return plain(value(*(args or [])))
+        return plain(value(*args))
     if args:
         raise TypeError(f"{type(target).__name__}.{name} is a property and takes no arguments")
     return plain(value)
+
+
+def forward_buffers(handle: int, x: object) -> np.ndarray:
+    """The zero-allocation forward pass of a MicroLoRA: copy ``x`` into its input buffer, run, return its output buffer."""
+    target = _object(handle)
+    if not isinstance(target, MicroLoRA):
+        raise TypeError(f"handle {handle} is a {type(target).__name__}, not a MicroLoRA")
+    np.copyto(target.input_buffer, as_vector(x, target.dim, "input"))
+    return target.forward_buffers()
+
+
+def scratch_vector(length: int) -> np.ndarray:
+    """A new zeroed float32 buffer of ``length`` values, which the worker reuses for incoming vectors."""
+    return np.zeros(as_int(length, "length", 1, MAX_VECTOR_LENGTH), dtype=np.float32)
 
 
 def free(handle: int) -> None:
@@ -162,19 +189,17 @@ def _object(handle: object) -> Any:
     return _objects[number]
 
 
-def _class(name: object) -> type:
+def _lookup(table: dict[str, Callable[..., Any]], name: object) -> Callable[..., Any]:
     key = as_text(name, "class name", 100)
-    if key not in _classes:
-        raise ValueError(f"unknown engine class {key!r}; known: {sorted(_classes)}")
-    return _classes[key]
+    if key not in table:
+        raise ValueError(f"unknown engine class {key!r}; known: {sorted(table)}")
+    return table[key]
 
 
-def _callable(cls: type, method: object) -> Any:
-    name = as_text(method, "method", 100)
-    value = getattr(cls, name, None) if not name.startswith("_") else None
-    if not callable(value):
-        raise ValueError(f"{cls.__name__} has no static method {name!r}")
-    return value
+def _as_bytes(data: object) -> bytes:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError(f"snapshot must be bytes (a Uint8Array in JS), got {type(data).__name__}")
 
 
 def _keywords(kwargs: object) -> dict[str, Any]:
@@ -183,3 +208,9 @@ def _keywords(kwargs: object) -> dict[str, Any]:
     if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
         raise TypeError("constructor options must be an object with string keys")
     return kwargs
+
+
+#: The functions the worker may call by name.
+CALLS = (
+    "version_info", "l2_normalize", "create", "load", "invoke", "forward_buffers", "free", "tick_all", "scratch_vector"
+)
