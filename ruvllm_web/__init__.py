@@ -7,5 +7,7 @@ about JavaScript.
 
 from ruvllm_web._version import __version__
 from ruvllm_web.micro_lora import MicroLoRA
+from ruvllm_web.operators import OperatorCategory, OperatorType, scope_name
+from ruvllm_web.scoped_lora import ScopedLoRA
 
-__all__ = ["MicroLoRA", "__version__"]
+__all__ = ["MicroLoRA", "OperatorCategory", "OperatorType", "ScopedLoRA", "__version__", "scope_name"]
