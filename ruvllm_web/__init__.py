@@ -9,5 +9,9 @@ from ruvllm_web._version import __version__
 from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.operators import OperatorCategory, OperatorType, scope_name
 from ruvllm_web.scoped_lora import ScopedLoRA
+from ruvllm_web.trajectory import Trajectories, TrajectoryBuffer
 
-__all__ = ["MicroLoRA", "OperatorCategory", "OperatorType", "ScopedLoRA", "__version__", "scope_name"]
+__all__ = [
+    "MicroLoRA", "OperatorCategory", "OperatorType", "ScopedLoRA", "Trajectories", "TrajectoryBuffer", "__version__",
+    "scope_name",
+]
