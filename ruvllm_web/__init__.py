@@ -10,7 +10,9 @@ from ruvllm_web.hnsw_index import HnswIndex
 from ruvllm_web.hnsw_router import HnswRouter
 from ruvllm_web.intelligent import IntelligentConfig, IntelligentLLM
 from ruvllm_web.micro_lora import MicroLoRA
+from ruvllm_web.operators import OperatorCategory, OperatorType, scope_name
 from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
+from ruvllm_web.scoped_lora import ScopedLoRA
 from ruvllm_web.sona import AdaptationResult, SonaConfig, SonaInstant
 from ruvllm_web.starter_patterns import (
     STARTER_AGENTS,
@@ -20,6 +22,7 @@ from ruvllm_web.starter_patterns import (
     starter_patterns,
 )
 from ruvllm_web.text_embedder import HashedFeature, TextEmbedder
+from ruvllm_web.trajectory import Trajectories, TrajectoryBuffer
 
 __all__ = [
     "STARTER_AGENTS",
@@ -31,15 +34,21 @@ __all__ = [
     "IntelligentLLM",
     "LabelledRequest",
     "MicroLoRA",
+    "OperatorCategory",
+    "OperatorType",
     "PatternRecord",
     "RouterConfig",
     "RoutingNeighbor",
     "RoutingResult",
+    "ScopedLoRA",
     "SonaConfig",
     "SonaInstant",
     "StarterPattern",
     "TextEmbedder",
+    "Trajectories",
+    "TrajectoryBuffer",
     "__version__",
     "held_out_examples",
+    "scope_name",
     "starter_patterns",
 ]
