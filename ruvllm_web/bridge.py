@@ -24,7 +24,9 @@ from ruvllm_web.hnsw_router import HnswRouter
 from ruvllm_web.intelligent import IntelligentLLM
 from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.router_types import RouterConfig
+from ruvllm_web.scoped_lora import ScopedLoRA
 from ruvllm_web.sona import SonaConfig, SonaInstant
+from ruvllm_web.trajectory import TrajectoryBuffer
 from ruvllm_web.validation import as_int, as_text, as_vector
 
 #: Longest vector the bridge accepts, a guard against a runaway caller.
@@ -46,7 +48,9 @@ FACTORIES: dict[str, Callable[..., Any]] = {
     "IntelligentLLM": lambda config=None: IntelligentLLM(config),
     "HnswRouter": _router,
     "MicroLoRA": MicroLoRA,
+    "ScopedLoRA": ScopedLoRA,
     "SonaInstant": _sona,
+    "TrajectoryBuffer": TrajectoryBuffer,
 }
 #: What ``load`` can restore from a snapshot, by class name.
 LOADERS: dict[str, Callable[..., Any]] = {

@@ -4,6 +4,7 @@ A request's embedding ``x`` (shape ``(dim,)``) goes through::
 
     a = sona.adapt(x)           x + delta_base(x) + delta_instant(x)   (x itself with use_lora off)
     r = router.route(a)         similarity x success vote over the top_k patterns
+                                (no agent for an all-zero vector, which has no direction)
     learn from quality q        (when q is given)
         router.record_outcome(r, q >= 0.5)       the voters' success rates move
         sona.instant(x, q, d)   quality EMA, one adapter step toward (q above
@@ -125,13 +126,18 @@ class IntelligentLLM:
         sona_config = c.sona if c.sona.seed == c.seed else SonaConfig.from_dict({**c.sona.to_dict(), "seed": c.seed})
         self.router = HnswRouter(c.router, seed=c.seed)
         self.sona = SonaInstant(c.dim, sona_config, router=self.router)
-        self.last_result: RoutingResult | None = None
+        self._last_result: RoutingResult | None = None
         self.processed = 0
 
     @property
     def dim(self) -> int:
         """The embedding dimension."""
         return self.config.dim
+
+    @property
+    def last_result(self) -> RoutingResult | None:
+        """The routing decision of the last :meth:`process` or :meth:`route` call, if any."""
+        return self._last_result
 
     # -------------------------------------------------------------- requests
     def process(self, input: object, context: str = "", quality: object = None) -> np.ndarray:
@@ -149,10 +155,8 @@ class IntelligentLLM:
         x = as_vector(input, self.dim, "input")
         context = as_text(context, "context")
         q = None if quality is None else as_quality(quality)
-        _require_direction(x)
         adapted = self._adapted(x)
-        result = self.router.route(adapted)
-        self.last_result = result
+        result = self._route(adapted)
         self.processed += 1
         if q is not None and result.agent is not None:
             self.router.record_outcome(result, q >= 0.5)
@@ -167,10 +171,12 @@ class IntelligentLLM:
 
     def route(self, input: object) -> RoutingResult:
         """Route ``input`` (adapted first when ``use_lora``) without learning anything."""
-        x = as_vector(input, self.dim, "input")
-        _require_direction(x)
-        result = self.router.route(self._adapted(x))
-        self.last_result = result
+        return self._route(self._adapted(as_vector(input, self.dim, "input")))
+
+    def _route(self, adapted: np.ndarray) -> RoutingResult:
+        """Route an adapted vector; an all-zero one has no direction and gets no agent."""
+        result = self.router.route(adapted) if adapted.any() else RoutingResult(None, None, 0.0)
+        self._last_result = result
         return result
 
     def adapt(self, input: object, quality: object) -> AdaptationResult:
@@ -201,9 +207,10 @@ class IntelligentLLM:
 
     def record_outcome(self, success: object) -> int:
         """Record whether the last routed request went well; return how many patterns were updated."""
-        if self.last_result is None or self.last_result.agent is None:
+        success = as_bool(success, "success")
+        if self._last_result is None or self._last_result.agent is None:
             raise ValueError("there is no routed request to record an outcome for")
-        return self.router.record_outcome(self.last_result, as_bool(success, "success"))
+        return self.router.record_outcome(self._last_result, success)
 
     def tick(self, now: float | None = None) -> dict[str, Any] | None:
         """Run SONA's background loop if it is due (``None`` if it did not run or SONA is off)."""
@@ -296,7 +303,7 @@ class IntelligentLLM:
         engine.sona = SonaInstant.from_state(meta.get("sona"), _part(arrays, "sona"), engine.router)
         if engine.router.config != saved.router or engine.sona.dim != saved.dim:
             raise ValueError("corrupted engine snapshot: component settings differ from the engine config")
-        engine.last_result = None
+        engine._last_result = None
         engine.processed = processed
         return engine
 

@@ -37,6 +37,16 @@ def test_empty_engine_routes_to_no_agent_and_still_adapts() -> None:
     assert llm.stats()["totalPatterns"] == 0
 
 
+def test_an_all_zero_input_gets_no_route_and_teaches_nothing() -> None:
+    llm = engine()
+    llm.add_pattern(np.ones(DIM), "a", "t")
+    before = llm.sona.to_state()[0]
+    out = llm.process(np.zeros(DIM, dtype=np.float32), "user query", 0.9)
+    assert not out.any() and llm.last_result.agent is None
+    after = llm.sona.to_state()[0]
+    assert (after["counters"], after["trajectories"]) == (before["counters"], before["trajectories"])
+
+
 def test_routes_to_the_agent_of_the_nearest_cluster() -> None:
     llm = engine()
     rows, labels = clusters()
@@ -147,7 +157,7 @@ def test_bad_snapshots_are_refused(mangle, message) -> None:
         (lambda e: e.process(np.ones(DIM), "c", "high"), TypeError, "quality"),
         (lambda e: e.process(np.ones(DIM), 7, 0.5), TypeError, "context"),
         (lambda e: e.process(np.ones(DIM), "x" * 10_000, 0.5), ValueError, "context"),
-        (lambda e: e.process(np.zeros(DIM), "c", 0.5), ValueError, "all zeros"),
+        (lambda e: e.learn_pattern(np.zeros(DIM), "a", "t", "d", 0.5), ValueError, "all zeros"),
         (lambda e: e.process("text", "c", 0.5), TypeError, "input"),
         (lambda e: e.learn_pattern(np.ones(DIM), "", "t", "d", 0.5), ValueError, "agent"),
         (lambda e: e.learn_pattern(np.ones(DIM), "a", "t", "d", -0.1), ValueError, "quality"),
