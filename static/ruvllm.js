@@ -1,6 +1,6 @@
 // ruvllm-web client library, ES module form.
 //
-//   import init, { l2Normalize } from "./static/ruvllm.js";
+//   import init, { IntelligentLLMWasm, WasmMicroLoRA } from "./static/ruvllm.js";
 //   await init({ onProgress: (p) => console.log(p.stage, p.fraction) });
 //
 // The library itself lives in ruvllm.global.js (also usable from a classic
@@ -12,4 +12,21 @@ const lib = globalThis.RuvLLM;
 lib.setBaseUrl(import.meta.url);
 
 export default lib.init;
-export const { init, close, versionInfo, l2Normalize } = lib;
+export const {
+  init,
+  close,
+  setTickInterval,
+  versionInfo,
+  l2Normalize,
+  IntelligentConfigWasm,
+  IntelligentLLMWasm,
+  HnswRouterConfigWasm,
+  HnswRouterWasm,
+  MicroLoraConfigWasm,
+  MicroLoraWasm,
+  AdaptFeedbackWasm,
+  SonaInstantWasm,
+  WasmMicroLoRA,
+  WasmScopedLoRA,
+  WasmTrajectoryBuffer,
+} = lib;

@@ -93,12 +93,30 @@ class Server:
         self.process.wait(timeout=10)
 
 
+PAGES = Path(__file__).resolve().parent / "pages"
+
+
+def install_test_pages() -> None:
+    """Copy the test-only pages into dist/test-pages/ (dist/ is rebuilt by every test run)."""
+    if not (ROOT / "dist" / "index.html").is_file():
+        raise pytest.UsageError("dist/ is missing: run `python build.py dist` (./dev test does) first")
+    shutil.copytree(PAGES, ROOT / "dist" / "test-pages", dirs_exist_ok=True)
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
     """The dist/ server with COOP/COEP/CORP headers."""
-    if not (ROOT / "dist" / "index.html").is_file():
-        raise pytest.UsageError("dist/ is missing: run `python build.py dist` (./dev test does) first")
+    install_test_pages()
     running = Server(isolation=True)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def plain_server() -> Iterator[Server]:
+    """The dist/ server without isolation headers: no SharedArrayBuffer, the copying path."""
+    install_test_pages()
+    running = Server(isolation=False)
     yield running
     running.stop()
 
