@@ -6,12 +6,49 @@ about JavaScript.
 """
 
 from ruvllm_web._version import __version__
+from ruvllm_web.hnsw_index import HnswIndex
+from ruvllm_web.hnsw_router import HnswRouter
+from ruvllm_web.intelligent import IntelligentConfig, IntelligentLLM
 from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.operators import OperatorCategory, OperatorType, scope_name
+from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
 from ruvllm_web.scoped_lora import ScopedLoRA
+from ruvllm_web.sona import AdaptationResult, SonaConfig, SonaInstant
+from ruvllm_web.starter_patterns import (
+    STARTER_AGENTS,
+    LabelledRequest,
+    StarterPattern,
+    held_out_examples,
+    starter_patterns,
+)
+from ruvllm_web.text_embedder import HashedFeature, TextEmbedder
 from ruvllm_web.trajectory import Trajectories, TrajectoryBuffer
 
 __all__ = [
-    "MicroLoRA", "OperatorCategory", "OperatorType", "ScopedLoRA", "Trajectories", "TrajectoryBuffer", "__version__",
+    "STARTER_AGENTS",
+    "AdaptationResult",
+    "HashedFeature",
+    "HnswIndex",
+    "HnswRouter",
+    "IntelligentConfig",
+    "IntelligentLLM",
+    "LabelledRequest",
+    "MicroLoRA",
+    "OperatorCategory",
+    "OperatorType",
+    "PatternRecord",
+    "RouterConfig",
+    "RoutingNeighbor",
+    "RoutingResult",
+    "ScopedLoRA",
+    "SonaConfig",
+    "SonaInstant",
+    "StarterPattern",
+    "TextEmbedder",
+    "Trajectories",
+    "TrajectoryBuffer",
+    "__version__",
+    "held_out_examples",
     "scope_name",
+    "starter_patterns",
 ]

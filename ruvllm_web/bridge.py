@@ -1,0 +1,220 @@
+"""The worker's view of the engine: plain functions the JS side calls by name.
+
+This module is the only one written for the worker. It receives numpy arrays,
+memoryviews, dicts and Python scalars (the worker converts JS values before
+the call) and returns numpy arrays, bytes, dicts and scalars (the worker
+converts them back), so it runs and is tested on CPython as well.
+
+Engine objects live in a table keyed by integer handles that the *client*
+chooses, so a JS constructor can return at once: ``create(handle, ...)`` is
+simply the first message in the queue, and later calls name the same handle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ruvllm_web._version import __version__
+from ruvllm_web.hnsw_router import HnswRouter
+from ruvllm_web.intelligent import IntelligentLLM
+from ruvllm_web.micro_lora import MicroLoRA
+from ruvllm_web.router_types import RouterConfig
+from ruvllm_web.scoped_lora import ScopedLoRA
+from ruvllm_web.sona import SonaConfig, SonaInstant
+from ruvllm_web.trajectory import TrajectoryBuffer
+from ruvllm_web.validation import as_int, as_text, as_vector
+
+#: Longest vector the bridge accepts, a guard against a runaway caller.
+MAX_VECTOR_LENGTH = 1 << 20
+#: Largest handle number a client may choose.
+MAX_HANDLE = 2**31 - 1
+
+
+def _router(config: dict[str, Any] | None = None, seed: int = 0) -> HnswRouter:
+    return HnswRouter(RouterConfig(**_keywords(config)) if config else None, seed)
+
+
+def _sona(dim: int = 384, config: dict[str, Any] | None = None) -> SonaInstant:
+    return SonaInstant(dim, SonaConfig.from_dict(config) if config else None)
+
+
+#: What ``create`` can make, by class name: each takes the JS constructor's options as keywords.
+FACTORIES: dict[str, Callable[..., Any]] = {
+    "IntelligentLLM": lambda config=None: IntelligentLLM(config),
+    "HnswRouter": _router,
+    "MicroLoRA": MicroLoRA,
+    "ScopedLoRA": ScopedLoRA,
+    "SonaInstant": _sona,
+    "TrajectoryBuffer": TrajectoryBuffer,
+}
+#: What ``load`` can restore from a snapshot, by class name.
+LOADERS: dict[str, Callable[..., Any]] = {
+    "IntelligentLLM": IntelligentLLM.load,
+    "HnswRouter": HnswRouter.from_bytes,
+}
+
+_objects: dict[int, Any] = {}
+
+
+def version_info() -> dict[str, str]:
+    """Versions of the engine, numpy and Python, and the platform it runs on."""
+    return {
+        "ruvllm_web": __version__,
+        "numpy": np.__version__,
+        "python": sys.version.split()[0],
+        "platform": sys.platform,
+    }
+
+
+def l2_normalize(vector: object) -> np.ndarray:
+    """Return ``vector / ||vector||_2`` as float32.
+
+    Parameters
+    ----------
+    vector : array-like of shape (n,)
+        Finite values, not all zero, ``1 <= n <= MAX_VECTOR_LENGTH``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a non-numeric, empty, oversized, non-finite or zero vector.
+    """
+    length = len(vector) if hasattr(vector, "__len__") and not isinstance(vector, (str, bytes)) else 0
+    values = as_vector(vector, length, "vector")
+    as_int(length, "vector length", 1, MAX_VECTOR_LENGTH)
+    norm = float(np.linalg.norm(values))
+    if norm == 0.0:
+        raise ValueError("vector is all zeros and has no direction")
+    return values / np.float32(norm)
+
+
+def create(handle: int, class_name: str, kwargs: dict[str, Any] | None = None) -> int:
+    """Construct ``class_name`` from the options ``kwargs`` and keep it under ``handle``; return ``handle``."""
+    number = _new_handle(handle)
+    _objects[number] = _lookup(FACTORIES, class_name)(**_keywords(kwargs))
+    return number
+
+
+def load(handle: int, class_name: str, data: object, *options: Any) -> int:
+    """Restore a ``class_name`` from snapshot ``data`` and keep it under ``handle``; return ``handle``."""
+    number = _new_handle(handle)
+    _objects[number] = _lookup(LOADERS, class_name)(_as_bytes(data), *options)
+    return number
+
+
+def invoke(handle: int, method: str, *args: Any) -> Any:
+    """Call ``method(*args)`` on the object under ``handle``, or read it if it is a property."""
+    target = _object(handle)
+    name = as_text(method, "method", 100)
+    if name.startswith("_") or not hasattr(type(target), name):
+        raise ValueError(f"{type(target).__name__} has no method {name!r}")
+    value = getattr(target, name)
+    if callable(value):
+        return plain(value(*args))
+    if args:
+        raise TypeError(f"{type(target).__name__}.{name} is a property and takes no arguments")
+    return plain(value)
+
+
+def forward_buffers(handle: int, x: object) -> np.ndarray:
+    """The zero-allocation forward pass of a MicroLoRA: copy ``x`` into its input buffer, run, return its output buffer."""
+    target = _object(handle)
+    if not isinstance(target, MicroLoRA):
+        raise TypeError(f"handle {handle} is a {type(target).__name__}, not a MicroLoRA")
+    np.copyto(target.input_buffer, as_vector(x, target.dim, "input"))
+    return target.forward_buffers()
+
+
+def scratch_vector(length: int) -> np.ndarray:
+    """A new zeroed float32 buffer of ``length`` values, which the worker reuses for incoming vectors."""
+    return np.zeros(as_int(length, "length", 1, MAX_VECTOR_LENGTH), dtype=np.float32)
+
+
+def free(handle: int) -> None:
+    """Drop the object under ``handle``."""
+    _object(handle)
+    del _objects[handle]
+
+
+def tick_all(now: float | None = None) -> int:
+    """Run the background loop of every live object that has one; return how many ran."""
+    ran = 0
+    for target in list(_objects.values()):
+        tick = getattr(target, "tick", None)
+        if callable(tick) and tick(now) is not None:
+            ran += 1
+    return ran
+
+
+def plain(value: Any) -> Any:
+    """Turn a result into something the worker converts to JS without proxies.
+
+    Float32 arrays at the top level stay arrays (they become Float32Arrays);
+    other arrays become lists; dataclasses and objects with ``to_dict`` become
+    dicts; tuples become lists; numpy scalars become Python numbers.
+    """
+    if isinstance(value, np.ndarray) and value.dtype == np.float32 and value.ndim == 1:
+        return value
+    return _nested(value)
+
+
+def _nested(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_nested(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _nested(v) for k, v in value.items()}
+    if hasattr(value, "to_dict"):
+        return _nested(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _nested(dataclasses.asdict(value))
+    return value
+
+
+def _new_handle(handle: object) -> int:
+    number = as_int(handle, "handle", 1, MAX_HANDLE)
+    if number in _objects:
+        raise ValueError(f"handle {number} is already in use")
+    return number
+
+
+def _object(handle: object) -> Any:
+    number = as_int(handle, "handle", 1, MAX_HANDLE)
+    if number not in _objects:
+        raise ValueError(f"no engine object with handle {number} (freed, or never created)")
+    return _objects[number]
+
+
+def _lookup(table: dict[str, Callable[..., Any]], name: object) -> Callable[..., Any]:
+    key = as_text(name, "class name", 100)
+    if key not in table:
+        raise ValueError(f"unknown engine class {key!r}; known: {sorted(table)}")
+    return table[key]
+
+
+def _as_bytes(data: object) -> bytes:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError(f"snapshot must be bytes (a Uint8Array in JS), got {type(data).__name__}")
+
+
+def _keywords(kwargs: object) -> dict[str, Any]:
+    if kwargs is None:
+        return {}
+    if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+        raise TypeError("constructor options must be an object with string keys")
+    return kwargs
+
+
+#: The functions the worker may call by name.
+CALLS = (
+    "version_info", "l2_normalize", "create", "load", "invoke", "forward_buffers", "free", "tick_all", "scratch_vector"
+)

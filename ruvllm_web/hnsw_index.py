@@ -1,0 +1,605 @@
+"""HnswIndex: a Hierarchical Navigable Small World graph (Malkov & Yashunin, 2018).
+
+Parameters, as in the paper and hnswlib:
+
+``m``
+    Links per node on layers >= 1 (``2 * m`` on layer 0). Higher: better
+    recall on hard data, more memory (``8 * m`` bytes per vector on layer 0)
+    and slower inserts.
+``ef_construction``
+    Beam width while inserting. Higher: a better graph, slower inserts.
+``ef_search``
+    Default beam width while searching (at least ``k`` is used). Higher:
+    better recall, slower queries.
+
+Every node gets a random top layer ``floor(-ln(U) * mL)`` with
+``mL = 1 / ln(m)``. A query descends greedily from the entry point through
+the upper layers, then runs a beam search of width ``ef`` on layer 0. New
+nodes choose their links with the neighbour-selection heuristic
+(:mod:`ruvllm_web.hnsw_heuristic`) and are linked back; a neighbour whose
+list overflows re-selects its links with the same heuristic. Removal
+unlinks a node for real: every node that pointed to it re-selects its
+links among its remaining ones and the removed node's, and a new entry
+point is chosen if needed.
+
+Indexes of at most ``exact_threshold`` vectors are searched exactly (one
+matrix-vector product), which is both faster and exact at that size.
+
+Storage: stored rows (see :mod:`ruvllm_web.hnsw_metric`) live in one
+contiguous ``(capacity, width)`` float32 matrix; a node's *slot* is its row.
+Ids are the caller's (or assigned counting up from 0) and are mapped to
+slots. Capacity doubles when full (``add_batch`` grows to at least what it
+needs); slots of removed vectors are reused, smallest first.
+
+Search-loop design, for Pyodide where each Python-level step costs about a
+microsecond: every expansion reads the node's padded link row, drops
+visited nodes with one gather-compare against an epoch-stamped int32 array
+(the padding -1 indexes a sentinel slot that is always "visited"), scores
+the remaining neighbours with one ``(n, width) @ (width,)`` product, and
+only then loops in Python over those few scores with ``heapq``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ruvllm_web import snapshot
+from ruvllm_web.hnsw_heuristic import select_neighbours
+from ruvllm_web.hnsw_links import HnswLinks
+from ruvllm_web.hnsw_metric import METRICS, Metric
+from ruvllm_web.row_scores import row_dots
+from ruvllm_web.validation import as_int, as_matrix, as_text, as_vector
+
+#: Indexes up to this many vectors are searched exactly by default. Measured
+#: inside Pyodide 0.27.7 at 384 dims (BENCHMARKS.md): exact search takes 0.22 ms
+#: at 1k and 1.7 ms at 10k, the graph at ef 50 about 0.6 ms and 1.2 ms, so
+#: the crossover lies near 6-7k; on CPython with BLAS it lies higher still.
+DEFAULT_EXACT_THRESHOLD = 5000
+#: A filtered search whose filter admits at most 1/FILTER_EXACT_RATIO of the
+#: vectors scores the admitted ones exactly instead of walking the graph.
+FILTER_EXACT_RATIO = 5
+_MAX_ID = 2**63 - 1
+_MAX_LEVEL = 32
+_SNAPSHOT_KIND = "HnswIndex"
+_STATE_VERSION = 1
+
+
+class HnswIndex:
+    """Approximate nearest-neighbour index over vectors of ``dim`` values.
+
+    Parameters
+    ----------
+    dim : int
+        Vector length.
+    m : int
+        Links per node on upper layers, ``2 * m`` on layer 0 (2 .. 256).
+    ef_construction : int
+        Beam width while inserting (>= 1).
+    ef_search : int
+        Default beam width while searching (>= 1).
+    metric : {"cosine", "dot", "l2"}
+        Score returned by :meth:`search`, higher is better: cosine
+        similarity, dot product, or negative Euclidean distance.
+    seed : int
+        Seed of the level generator; the same calls with the same seed build
+        the same graph.
+    exact_threshold : int
+        Indexes of at most this many vectors are searched exactly.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        *,
+        m: int = 16,
+        ef_construction: int = 200,
+        ef_search: int = 50,
+        metric: str = "cosine",
+        seed: int = 0,
+        exact_threshold: int = DEFAULT_EXACT_THRESHOLD,
+    ) -> None:
+        self.dim = as_int(dim, "dim", 1, 1 << 16)
+        self.m = as_int(m, "m", 2, 256)
+        self.ef_construction = as_int(ef_construction, "ef_construction", 1, 1 << 16)
+        self.ef_search = as_int(ef_search, "ef_search", 1, 1 << 16)
+        self.metric = as_text(metric, "metric", max_length=16)
+        self._metric = Metric(self.metric, self.dim)
+        self.seed = as_int(seed, "seed", 0, _MAX_ID)
+        self.exact_threshold = as_int(exact_threshold, "exact_threshold", 0)
+        self._level_scale = 1.0 / math.log(self.m)
+        self._rng = np.random.default_rng(self.seed)
+        self._stored = np.zeros((0, self._metric.width), dtype=np.float32)
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._levels = np.zeros(0, dtype=np.int32)
+        self._visited = np.zeros(1, dtype=np.int32)
+        self._epoch = 0
+        self._links = HnswLinks(self.m, 0)
+        self._slot_of: dict[int, int] = {}
+        self._free: list[int] = []
+        self._high = 0
+        self._entry = -1
+        self._max_level = -1
+        self._next_id = 0
+
+    # ------------------------------------------------------------------ queries
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, (int, np.integer)) and not isinstance(item, bool) and int(item) in self._slot_of
+
+    def __repr__(self) -> str:
+        return f"HnswIndex(dim={self.dim}, m={self.m}, metric={self.metric!r}, size={len(self)})"
+
+    @property
+    def capacity(self) -> int:
+        """Vectors the index holds before its storage next grows."""
+        return self._stored.shape[0]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of numpy storage held (vectors, links, ids, levels, visited marks)."""
+        arrays = (self._stored, self._ids, self._levels, self._visited)
+        return sum(a.nbytes for a in arrays) + self._links.nbytes
+
+    def ids(self) -> np.ndarray:
+        """The ids of all vectors in the index, ascending, as int64."""
+        return np.array(sorted(self._slot_of), dtype=np.int64)
+
+    def vector(self, id: int) -> np.ndarray:
+        """A copy of the stored vector of ``id`` ``(dim,)``; unit length under cosine.
+
+        Raises
+        ------
+        ValueError
+            If ``id`` is not in the index.
+        """
+        slot = self._slot(id)
+        return self._stored[slot, : self.dim].copy()
+
+    def search(
+        self, query: object, k: int = 10, ef: int | None = None, allowed: Iterable[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the ``k`` best matches of ``query``, best first.
+
+        Parameters
+        ----------
+        query : array-like, shape (dim,)
+        k : int
+            Results wanted (>= 1); fewer come back only if fewer exist.
+        ef : int, optional
+            Beam width on layer 0 (default ``ef_search``; at least ``k`` is used).
+        allowed : iterable of int, optional
+            A filter: only these ids may be returned. Ids not in the index
+            are ignored. When the filter admits few vectors (at most
+            ``exact_threshold``, or at most 1/5 of the index) they are scored
+            exactly; otherwise the graph is walked through all nodes but only
+            admitted ones are collected, and if that finds fewer than
+            ``min(k, admitted)`` the admitted vectors are scored exactly, so
+            a filtered search never returns fewer results than exist.
+
+        Returns
+        -------
+        ids : ndarray, shape (min(k, available),), int64
+        scores : ndarray, same shape, float32
+            Cosine similarity, dot product or negative Euclidean distance.
+
+        Raises
+        ------
+        TypeError, ValueError
+            On a malformed query (wrong length, NaN/Inf, zero under cosine),
+            ``k`` or ``ef`` below 1 or not integers, or a malformed filter.
+        """
+        vector = as_vector(query, self.dim, "query")
+        k = as_int(k, "k", 1)
+        ef = self.ef_search if ef is None else as_int(ef, "ef", 1)
+        allowed_slots = None if allowed is None else self._allowed_slots(allowed)
+        query_row, _ = self._metric.query_row(vector)
+        pool = len(self) if allowed_slots is None else allowed_slots.shape[0]
+        count = min(k, pool)
+        if count == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if allowed_slots is None:
+            if len(self) <= self.exact_threshold:
+                slots, internal = self._exact(query_row, count, None)
+            else:
+                slots, internal = self._graph_search(query_row, count, max(ef, count), None)
+        elif pool <= self.exact_threshold or pool * FILTER_EXACT_RATIO <= len(self):
+            slots, internal = self._exact(query_row, count, allowed_slots)
+        else:
+            mask = np.zeros(self._high, dtype=np.uint8)
+            mask[allowed_slots] = 1
+            slots, internal = self._graph_search(query_row, count, max(ef, count), mask.tobytes())
+            if slots.shape[0] < count:
+                slots, internal = self._exact(query_row, count, allowed_slots)
+        scores = self._metric.final_scores(self._stored[slots], internal, vector)
+        order = np.argsort(-scores, kind="stable")
+        return self._ids[slots[order]], scores[order]
+
+    # ---------------------------------------------------------------- mutations
+
+    def add(self, vector: object, id: int | None = None) -> int:
+        """Insert ``vector`` ``(dim,)`` and return its id.
+
+        With ``id`` of a vector already in the index, that vector is replaced
+        (removed and inserted again under the same id). Without ``id`` the
+        next unused id is assigned (one more than any id ever used), so ids
+        of removed vectors are never handed out again.
+
+        Raises
+        ------
+        TypeError, ValueError
+            On a malformed vector (wrong length, NaN/Inf, zero under cosine)
+            or an id that is not an integer in ``[0, 2**63 - 1]``; the index
+            is left unchanged.
+        """
+        row = as_vector(vector, self.dim, "vector")
+        ids = None if id is None else [as_int(id, "id", 0, _MAX_ID)]
+        stored = self._metric.stored_rows(row.reshape(1, self.dim), "vector")
+        return int(self._add_rows(stored, ids)[0])
+
+    def add_batch(self, vectors: object, ids: object | None = None) -> np.ndarray:
+        """Insert the rows of ``vectors`` ``(n, dim)``; return their ids ``(n,)`` int64.
+
+        Faster per vector than repeated :meth:`add`: arguments are checked,
+        converted and stored once for the whole batch. ``ids`` (optional,
+        ``(n,)`` distinct non-negative integers) name the rows; rows whose id
+        is already present replace that vector. Nothing changes on error.
+        """
+        matrix = as_matrix(vectors, self.dim, "vectors")
+        id_list = None if ids is None else self._batch_ids(ids, matrix.shape[0])
+        stored = self._metric.stored_rows(matrix, "vectors")
+        return self._add_rows(stored, id_list)
+
+    def remove(self, id: int) -> None:
+        """Remove the vector ``id``, unlinking it from the graph.
+
+        Raises
+        ------
+        TypeError
+            If ``id`` is not an integer.
+        ValueError
+            If ``id`` is not in the index.
+        """
+        self._remove_slot(self._slot(id))
+
+    # ------------------------------------------------------------ serialisation
+
+    def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Return ``(meta, arrays)``: JSON-able settings and the numpy arrays of the index."""
+        high = self._high
+        meta = {
+            "version": _STATE_VERSION,
+            "dim": self.dim,
+            "m": self.m,
+            "ef_construction": self.ef_construction,
+            "ef_search": self.ef_search,
+            "metric": self.metric,
+            "seed": self.seed,
+            "exact_threshold": self.exact_threshold,
+            "entry": self._entry,
+            "max_level": self._max_level,
+            "next_id": self._next_id,
+            "rng": self._rng.bit_generator.state,
+        }
+        arrays = {
+            "stored": self._stored[:high].copy(),
+            "ids": self._ids[:high].copy(),
+            "levels": self._levels[:high].copy(),
+        }
+        arrays.update(self._links.to_arrays(high))
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> HnswIndex:
+        """Rebuild an index from :meth:`to_state` output, validating everything.
+
+        Raises
+        ------
+        ValueError
+            If any setting or array is missing, of the wrong type or shape,
+            or inconsistent with the rest (the input is treated as untrusted).
+        """
+        if not isinstance(meta, dict) or meta.get("version") != _STATE_VERSION:
+            raise ValueError(f"HNSW state must be a dict with version {_STATE_VERSION}")
+        try:
+            index = cls(
+                meta["dim"],
+                m=meta["m"],
+                ef_construction=meta["ef_construction"],
+                ef_search=meta["ef_search"],
+                metric=meta["metric"],
+                seed=meta["seed"],
+                exact_threshold=meta["exact_threshold"],
+            )
+            entry = as_int(meta["entry"], "entry", -1)
+            max_level = as_int(meta["max_level"], "max_level", -1, _MAX_LEVEL)
+            next_id = as_int(meta["next_id"], "next_id", 0, _MAX_ID)
+            index._rng.bit_generator.state = meta["rng"]
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"corrupted HNSW state: {error}") from None
+        index._restore(arrays, entry, max_level, next_id)
+        return index
+
+    def to_bytes(self) -> bytes:
+        """Serialise the index (see :mod:`ruvllm_web.snapshot` for the container)."""
+        meta, arrays = self.to_state()
+        return snapshot.pack(_SNAPSHOT_KIND, meta, arrays)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> HnswIndex:
+        """Load an index saved by :meth:`to_bytes`.
+
+        Raises
+        ------
+        ValueError
+            If ``data`` is truncated, corrupted, of a future version or not an index.
+        """
+        meta, arrays = snapshot.unpack(data, _SNAPSHOT_KIND)
+        return cls.from_state(meta, arrays)
+
+    # ----------------------------------------------------------------- internals
+
+    def _slot(self, id: object) -> int:
+        """The slot of ``id``; TypeError for a non-integer, ValueError if absent."""
+        key = as_int(id, "id")
+        slot = self._slot_of.get(key)
+        if slot is None:
+            raise ValueError(f"id {key} is not in the index")
+        return slot
+
+    def _batch_ids(self, ids: object, count: int) -> list[int]:
+        """Validate caller-given ids for a batch of ``count`` rows."""
+        array = np.asarray(ids) if not isinstance(ids, (str, bytes, dict, set)) else None
+        if array is None or (array.size and array.dtype.kind not in "iu") or array.dtype == np.bool_:
+            raise TypeError("ids must be an array of integers")
+        if array.shape != (count,):
+            raise ValueError(f"ids has shape {array.shape}, expected ({count},)")
+        values = [as_int(int(v), "id", 0, _MAX_ID) for v in array.tolist()]
+        if len(set(values)) != count:
+            raise ValueError("ids must be distinct")
+        return values
+
+    def _allowed_slots(self, allowed: Iterable[int]) -> np.ndarray:
+        """Slots of the ids in a filter, ascending and distinct; ids not present are ignored."""
+        if isinstance(allowed, (str, bytes, dict)) or not isinstance(allowed, (Iterable, np.ndarray)):
+            raise TypeError(f"allowed must be a collection of integer ids, got {type(allowed).__name__}")
+        values = list(allowed.tolist() if isinstance(allowed, np.ndarray) else allowed)
+        for value in values:
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"allowed must hold integer ids, got {type(value).__name__}")
+        slot_of = self._slot_of
+        slots = {slot_of[v] for v in map(int, values) if v in slot_of}
+        return np.array(sorted(slots), dtype=np.int64)
+
+    def _add_rows(self, stored: np.ndarray, ids: list[int] | None) -> np.ndarray:
+        """Insert validated stored rows ``(n, width)`` under ``ids`` (or new ids)."""
+        count = stored.shape[0]
+        if ids is None:
+            ids = list(range(self._next_id, self._next_id + count))
+        for ident in ids:
+            if ident in self._slot_of:
+                self._remove_slot(self._slot_of[ident])
+        self._reserve(count)
+        levels = np.minimum(np.floor(-np.log1p(-self._rng.random(count)) * self._level_scale), _MAX_LEVEL)
+        for row, ident, level in zip(stored, ids, levels.astype(np.int64).tolist()):
+            slot = heapq.heappop(self._free) if self._free else self._high
+            self._high = max(self._high, slot + 1)
+            self._insert(slot, row, ident, level)
+        self._next_id = max(self._next_id, max(ids) + 1)
+        return np.array(ids, dtype=np.int64)
+
+    def _reserve(self, count: int) -> None:
+        """Grow storage so ``count`` more vectors fit: at least double, at least what is needed."""
+        needed = self._high + max(0, count - len(self._free))
+        old = self.capacity
+        if needed <= old:
+            return
+        capacity = max(needed, 2 * old, 16 if count == 1 else 0)
+        stored = np.zeros((capacity, self._metric.width), dtype=np.float32)
+        stored[:old] = self._stored
+        ids = np.full(capacity, -1, dtype=np.int64)
+        ids[:old] = self._ids
+        levels = np.full(capacity, -1, dtype=np.int32)
+        levels[:old] = self._levels
+        self._stored, self._ids, self._levels = stored, ids, levels
+        self._visited = np.zeros(capacity + 1, dtype=np.int32)
+        self._links.grow(capacity)
+
+    def _insert(self, slot: int, row: np.ndarray, ident: int, level: int) -> None:
+        """Store ``row`` at ``slot`` and link it into layers ``0 .. level``."""
+        self._stored[slot] = row
+        self._ids[slot] = ident
+        self._levels[slot] = level
+        self._slot_of[ident] = slot
+        self._links.add_node(slot, level)
+        if self._entry < 0:
+            self._entry, self._max_level = slot, level
+            return
+        query, offset = self._metric.as_query(self._stored[slot])
+        found = self._descend(query, level)
+        for layer in range(min(level, self._max_level), -1, -1):
+            found = self._beam(query, found, self.ef_construction, layer, None)
+            self._connect(slot, layer, found, offset)
+        if level > self._max_level:
+            self._entry, self._max_level = slot, level
+
+    def _descend(self, query: np.ndarray, floor: int) -> list[tuple[float, int]]:
+        """Greedy search from the entry point down to layer ``floor + 1``; return ``[(score, slot)]``."""
+        entry = self._entry
+        found = [(float(row_dots(self._stored[entry : entry + 1], query)[0]), entry)]
+        for layer in range(self._max_level, floor, -1):
+            found = [max(self._beam(query, found, 1, layer, None))]
+        return found
+
+    def _connect(self, slot: int, layer: int, found: list[tuple[float, int]], offset: float) -> None:
+        """Link ``slot`` to the heuristic's choice among ``found`` and link those back."""
+        found = sorted(found, reverse=True)
+        candidates = np.array([s for _, s in found], dtype=np.int64)
+        scores = np.array([score for score, _ in found], dtype=np.float32)
+        chosen = candidates[select_neighbours(self._stored[candidates], scores, offset, self.m, self._metric)]
+        self._links.set(slot, layer, chosen)
+        for neighbour in chosen.tolist():
+            if not self._links.append(neighbour, layer, slot):
+                existing = self._links.neighbours(neighbour, layer)
+                self._relink(neighbour, layer, np.append(existing, slot))
+
+    def _relink(self, node: int, layer: int, candidates: np.ndarray) -> None:
+        """Set the links of ``node`` on ``layer`` to the heuristic's choice among ``candidates``."""
+        query, offset = self._metric.as_query(self._stored[node])
+        scores = row_dots(self._stored[candidates], query)
+        order = np.argsort(-scores, kind="stable")
+        candidates, scores = candidates[order], scores[order]
+        width = self._links.width(layer)
+        chosen = select_neighbours(self._stored[candidates], scores, offset, width, self._metric)
+        self._links.set(node, layer, candidates[chosen])
+
+    def _remove_slot(self, slot: int) -> None:
+        """Unlink ``slot``, repair the lists that pointed to it, free the slot."""
+        level = int(self._levels[slot])
+        for layer in range(level + 1):
+            outgoing = self._links.neighbours(slot, layer)
+            for holder in self._links.in_links(slot, layer, self._high).tolist():
+                kept = self._links.neighbours(holder, layer)
+                candidates = np.union1d(kept[kept != slot], outgoing[outgoing != holder])
+                self._relink(holder, layer, candidates)
+        self._links.drop_node(slot)
+        del self._slot_of[int(self._ids[slot])]
+        self._ids[slot] = -1
+        self._levels[slot] = -1
+        self._stored[slot] = 0.0
+        heapq.heappush(self._free, slot)
+        if slot == self._entry:
+            if self._slot_of:
+                self._entry = int(np.argmax(self._levels[: self._high]))
+                self._max_level = int(self._levels[self._entry])
+            else:
+                self._entry, self._max_level = -1, -1
+
+    def _new_epoch(self) -> int:
+        """Start a new visited generation; the sentinel slot (index -1) counts as visited."""
+        self._epoch += 1
+        if self._epoch >= 2**31 - 1:
+            self._visited.fill(0)
+            self._epoch = 1
+        self._visited[-1] = self._epoch
+        return self._epoch
+
+    def _beam(
+        self, query: np.ndarray, entries: list[tuple[float, int]], ef: int, layer: int, allowed: bytes | None
+    ) -> list[tuple[float, int]]:
+        """Beam search of width ``ef`` on ``layer`` from ``entries``; return up to ``ef`` ``(score, slot)``.
+
+        With ``allowed`` (a byte per slot, nonzero = admitted) every node is
+        walked but only admitted ones are collected.
+        """
+        visited = self._visited
+        epoch = self._new_epoch()
+        stored = self._stored
+        rows = self._links.layer0 if layer == 0 else None
+        upper = self._links.upper
+        candidates: list[tuple[float, int]] = []
+        best: list[tuple[float, int]] = []
+        for score, slot in entries:
+            visited[slot] = epoch
+            candidates.append((-score, slot))
+            if allowed is None or allowed[slot]:
+                best.append((score, slot))
+        heapq.heapify(candidates)
+        best = heapq.nlargest(ef, best)
+        heapq.heapify(best)
+        worst = best[0][0] if len(best) >= ef else -math.inf
+        push, pop, replace = heapq.heappush, heapq.heappop, heapq.heapreplace
+        while candidates:
+            negative, node = pop(candidates)
+            if -negative < worst:
+                break
+            neighbours = rows[node] if rows is not None else upper[node][layer - 1]
+            neighbours = neighbours[visited[neighbours] != epoch]
+            if not neighbours.shape[0]:
+                continue
+            visited[neighbours] = epoch
+            scores = row_dots(stored[neighbours], query)
+            for score, slot in zip(scores.tolist(), neighbours.tolist()):
+                if score > worst:
+                    push(candidates, (-score, slot))
+                    if allowed is not None and not allowed[slot]:
+                        continue
+                    if len(best) < ef:
+                        push(best, (score, slot))
+                        if len(best) == ef:
+                            worst = best[0][0]
+                    else:
+                        replace(best, (score, slot))
+                        worst = best[0][0]
+        return best
+
+    def _graph_search(
+        self, query: np.ndarray, count: int, ef: int, allowed: bytes | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Descend, beam-search layer 0, return the best ``count`` ``(slots, internal scores)``."""
+        found = self._beam(query, self._descend(query, 0), ef, 0, allowed)
+        top = heapq.nlargest(count, found)
+        return np.array([s for _, s in top], dtype=np.int64), np.array([v for v, _ in top], dtype=np.float32)
+
+    def _exact(self, query: np.ndarray, count: int, slots: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Score every live slot (or ``slots``) and return the best ``count`` ``(slots, scores)``."""
+        if slots is None:
+            scores = row_dots(self._stored[: self._high], query)
+            scores[self._ids[: self._high] < 0] = -np.inf
+            slots = np.arange(self._high)
+        else:
+            scores = row_dots(self._stored[slots], query)
+        if count < scores.shape[0]:
+            top = np.argpartition(-scores, count - 1)[:count]
+        else:
+            top = np.arange(scores.shape[0])
+        return slots[top], scores[top]
+
+    def _restore(self, arrays: dict[str, np.ndarray], entry: int, max_level: int, next_id: int) -> None:
+        """Load validated-on-the-way arrays into this fresh index."""
+        if not isinstance(arrays, dict):
+            raise ValueError("corrupted HNSW state: arrays must be a dict")
+        stored = arrays.get("stored")
+        ids = arrays.get("ids")
+        levels = arrays.get("levels")
+        if not isinstance(stored, np.ndarray) or stored.dtype != np.float32 or stored.ndim != 2:
+            raise ValueError("corrupted HNSW state: stored must be a float32 matrix")
+        high = stored.shape[0]
+        if stored.shape[1] != self._metric.width:
+            raise ValueError(f"corrupted HNSW state: stored rows have {stored.shape[1]} values, expected {self._metric.width}")
+        if not isinstance(ids, np.ndarray) or ids.dtype != np.int64 or ids.shape != (high,):
+            raise ValueError(f"corrupted HNSW state: ids must be int64 of shape ({high},)")
+        if not isinstance(levels, np.ndarray) or levels.dtype != np.int32 or levels.shape != (high,):
+            raise ValueError(f"corrupted HNSW state: levels must be int32 of shape ({high},)")
+        live = ids >= 0
+        live_ids = ids[live]
+        if not np.isfinite(stored).all():
+            raise ValueError("corrupted HNSW state: stored vectors contain NaN or Inf")
+        if np.unique(live_ids).shape[0] != live_ids.shape[0] or (live_ids >= next_id).any() or (ids < -1).any():
+            raise ValueError("corrupted HNSW state: ids are repeated, negative or not below next_id")
+        if not np.array_equal(levels < 0, ~live) or (levels < -1).any() or (levels > _MAX_LEVEL).any():
+            raise ValueError("corrupted HNSW state: levels do not match the live ids")
+        if self.metric == "cosine" and live.any():
+            norms = np.sqrt(np.einsum("ij,ij->i", stored[live], stored[live]))
+            if np.abs(norms - 1.0).max() > 1e-3:
+                raise ValueError("corrupted HNSW state: cosine vectors are not unit length")
+        if live.any():
+            if not (0 <= entry < high and live[entry] and levels[entry] == max_level == levels.max()):
+                raise ValueError("corrupted HNSW state: entry point is not a live node of the top level")
+        elif entry != -1 or max_level != -1:
+            raise ValueError("corrupted HNSW state: an empty index has an entry point")
+        links = HnswLinks.from_arrays(self.m, arrays, levels)
+        self._stored, self._ids, self._levels = stored, ids, levels
+        self._visited = np.zeros(high + 1, dtype=np.int32)
+        self._links = links
+        self._slot_of = {int(i): int(s) for s, i in enumerate(ids.tolist()) if i >= 0}
+        self._free = np.flatnonzero(~live).tolist()
+        self._high = high
+        self._entry, self._max_level, self._next_id = entry, max_level, next_id

@@ -1,0 +1,384 @@
+"""HnswRouter: semantic routing of requests to agents over an HNSW index of patterns.
+
+A *pattern* is an embedding (unit length; cosine similarity) with an agent,
+a task type, a description and statistics: usage count, successes,
+failures and a success rate kept as an exponential moving average.
+
+``route(embedding)`` finds the ``top_k`` nearest patterns; each votes for
+its agent with weight ``max(similarity, 0) * success_rate``. The winner is
+the agent with the largest total (ties: alphabetical), its confidence the
+winner's share of all votes, in [0, 1]. If every weight is zero (all
+neighbours dissimilar or with success rate 0) the nearest pattern's agent
+is returned with confidence 0. With no patterns at all the result has
+``agent=None``. A route is a *hit* when its confidence reaches
+``min_confidence``.
+
+``add_pattern`` declares a pattern, trusted at success rate 1.0 until
+outcomes say otherwise. ``learn_pattern(..., quality)`` reinforces the
+nearest pattern of the same agent if its similarity is at least
+``merge_similarity`` (usage + 1, success rate moved toward ``quality``),
+else adds a pattern whose success rate starts at ``quality``.
+When ``max_patterns`` is reached, adding evicts the least recently used
+pattern (ties: lower success rate, then lower id).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from ruvllm_web import snapshot
+from ruvllm_web.hnsw_index import HnswIndex
+from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
+from ruvllm_web.validation import as_bool, as_float, as_int, as_quality, as_text, as_vector
+
+#: Routes whose latency enters the percentiles of :meth:`HnswRouter.stats`.
+LATENCY_WINDOW = 1000
+_SNAPSHOT_KIND = "HnswRouter"
+_STATE_VERSION = 1
+_STAT_FIELDS = ("usage_count", "success_rate", "successes", "failures", "created", "last_used")
+
+
+@dataclass(slots=True)
+class _Pattern:
+    """Mutable pattern record held by the router (see :class:`PatternRecord`)."""
+
+    agent: str
+    task_type: str
+    description: str
+    usage_count: int
+    success_rate: float
+    successes: int
+    failures: int
+    created: int
+    last_used: int
+
+
+class HnswRouter:
+    """Routes embeddings to agents by similarity-weighted voting of stored patterns.
+
+    Parameters
+    ----------
+    config : RouterConfig, optional
+        Settings; ``RouterConfig()`` by default.
+    seed : int
+        Seed of the index's level generator.
+    """
+
+    def __init__(self, config: RouterConfig | None = None, seed: int = 0) -> None:
+        if config is not None and not isinstance(config, RouterConfig):
+            raise TypeError(f"config must be a RouterConfig, got {type(config).__name__}")
+        self.config = config or RouterConfig()
+        c = self.config
+        self._index = HnswIndex(
+            c.dim, m=c.m, ef_construction=c.ef_construction, ef_search=c.ef_search, seed=as_int(seed, "seed", 0)
+        )
+        self._patterns: dict[int, _Pattern] = {}
+        self._clock = 0
+        self._queries = 0
+        self._hits = 0
+        self._evictions = 0
+        self._latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
+
+    def __len__(self) -> int:
+        return len(self._patterns)
+
+    @property
+    def clock(self) -> int:
+        """The operation counter (routes, adds, learns) that pattern ``created``/``last_used`` refer to."""
+        return self._clock
+
+    def __contains__(self, pattern_id: object) -> bool:
+        return pattern_id in self._index
+
+    # ------------------------------------------------------------------ routing
+
+    def route(self, embedding: object, task_type: str | None = None) -> RoutingResult:
+        """Choose an agent for ``embedding`` ``(dim,)``; see the module docstring for the vote.
+
+        Parameters
+        ----------
+        embedding : array-like, shape (dim,)
+        task_type : str, optional
+            Only patterns of this task type vote (a filtered search).
+        """
+        start = time.perf_counter()
+        vector = as_vector(embedding, self.config.dim)
+        allowed = None
+        if task_type is not None:
+            wanted = as_text(task_type, "task_type")
+            allowed = [i for i, p in self._patterns.items() if p.task_type == wanted]
+        ids, similarities = self._index.search(vector, self.config.top_k, allowed=allowed)
+        self._clock += 1
+        result = self._vote(ids.tolist(), similarities.tolist())
+        latency = (time.perf_counter() - start) * 1e6
+        self._queries += 1
+        self._hits += result.agent is not None and result.confidence >= self.config.min_confidence
+        self._latencies.append(latency)
+        return RoutingResult(
+            result.agent, result.task_type, result.confidence, result.alternatives, result.neighbors, latency
+        )
+
+    def _vote(self, ids: list[int], similarities: list[float]) -> RoutingResult:
+        """Tally the votes of the patterns ``ids`` at ``similarities``."""
+        if not ids:
+            return RoutingResult(None, None, 0.0)
+        votes: Counter[str] = Counter()
+        task_votes: dict[str, Counter[str]] = {}
+        neighbors = []
+        for ident, similarity in zip(ids, similarities):
+            pattern = self._patterns[ident]
+            pattern.last_used = self._clock
+            weight = max(similarity, 0.0) * pattern.success_rate
+            votes[pattern.agent] += weight
+            task_votes.setdefault(pattern.agent, Counter())[pattern.task_type] += weight
+            neighbors.append(RoutingNeighbor(ident, pattern.agent, pattern.task_type, similarity, weight))
+        total = sum(votes.values())
+        if total <= 0.0:
+            nearest = self._patterns[ids[0]]
+            return RoutingResult(nearest.agent, nearest.task_type, 0.0, [], neighbors)
+        ranking = sorted(votes.items(), key=lambda item: (-item[1], item[0]))
+        agent = ranking[0][0]
+        task = sorted(task_votes[agent].items(), key=lambda item: (-item[1], item[0]))[0][0]
+        for neighbor in neighbors:
+            if neighbor.agent == agent:
+                self._patterns[neighbor.pattern_id].usage_count += 1
+        alternatives = [(name, weight / total) for name, weight in ranking[1:] if weight > 0.0]
+        return RoutingResult(agent, task, min(1.0, ranking[0][1] / total), alternatives, neighbors)
+
+    # ----------------------------------------------------------------- learning
+
+    def add_pattern(self, embedding: object, agent: str, task_type: str, description: str = "") -> int:
+        """Add a pattern (success rate 1.0) and return its id."""
+        vector = as_vector(embedding, self.config.dim)
+        agent = as_text(agent, "agent", allow_empty=False)
+        task_type = as_text(task_type, "task_type")
+        description = as_text(description, "description")
+        return self._add(vector, agent, task_type, description, 1.0)
+
+    def learn_pattern(self, embedding: object, agent: str, task_type: str, description: str, quality: float) -> int:
+        """Reinforce the near-duplicate pattern of ``agent`` or add a new one; return its id.
+
+        ``quality`` in [0, 1] is the observed outcome: it moves the success
+        rate of a reinforced pattern, or starts that of a new one.
+        """
+        vector = as_vector(embedding, self.config.dim)
+        agent = as_text(agent, "agent", allow_empty=False)
+        task_type = as_text(task_type, "task_type")
+        description = as_text(description, "description")
+        quality = as_quality(quality)
+        same_agent = [i for i, p in self._patterns.items() if p.agent == agent]
+        ids, similarities = self._index.search(vector, 1, allowed=same_agent)
+        if ids.shape[0] and similarities[0] >= self.config.merge_similarity:
+            ident = int(ids[0])
+            pattern = self._patterns[ident]
+            self._clock += 1
+            pattern.usage_count += 1
+            pattern.last_used = self._clock
+            pattern.success_rate += self.config.success_alpha * (quality - pattern.success_rate)
+            return ident
+        return self._add(vector, agent, task_type, description, quality)
+
+    def record_outcome(self, target: int | RoutingResult, success: bool) -> int:
+        """Record whether a route worked; return how many patterns were updated.
+
+        ``target`` is a pattern id, or a :class:`RoutingResult`, in which case
+        every pattern that voted for the chosen agent (and still exists) is
+        updated. Each gets ``successes``/``failures`` + 1 and its success
+        rate moved toward 1 or 0.
+
+        Raises
+        ------
+        ValueError
+            If ``target`` is a pattern id that does not exist.
+        """
+        success = as_bool(success, "success")
+        if isinstance(target, RoutingResult):
+            ids = [n.pattern_id for n in target.neighbors if n.agent == target.agent and n.pattern_id in self._patterns]
+        else:
+            ids = [self._known(target)]
+        for ident in ids:
+            pattern = self._patterns[ident]
+            pattern.successes += success
+            pattern.failures += not success
+            pattern.success_rate += self.config.success_alpha * (float(success) - pattern.success_rate)
+        return len(ids)
+
+    def remove_pattern(self, pattern_id: int) -> None:
+        """Remove a pattern. ``ValueError`` if it does not exist."""
+        ident = self._known(pattern_id)
+        self._index.remove(ident)
+        del self._patterns[ident]
+
+    def merge_patterns(self, keep_id: int, drop_id: int) -> None:
+        """Fold pattern ``drop_id`` into ``keep_id`` and remove it.
+
+        Usage, successes and failures add up; the success rate becomes the
+        usage-weighted mean (plain mean if both are unused); ``created`` is
+        the earlier and ``last_used`` the later. ``keep_id`` keeps its
+        embedding, agent, task type and description.
+
+        Raises
+        ------
+        ValueError
+            If either id does not exist or they are the same.
+        """
+        keep, drop = self._known(keep_id), self._known(drop_id)
+        if keep == drop:
+            raise ValueError("merge_patterns needs two different patterns")
+        a, b = self._patterns[keep], self._patterns[drop]
+        usage = a.usage_count + b.usage_count
+        if usage:
+            a.success_rate = (a.success_rate * a.usage_count + b.success_rate * b.usage_count) / usage
+        else:
+            a.success_rate = (a.success_rate + b.success_rate) / 2
+        a.usage_count = usage
+        a.successes += b.successes
+        a.failures += b.failures
+        a.created = min(a.created, b.created)
+        a.last_used = max(a.last_used, b.last_used)
+        self.remove_pattern(drop)
+
+    # ------------------------------------------------------------- inspection
+
+    def pattern(self, pattern_id: int) -> PatternRecord:
+        """The record of one pattern. ``ValueError`` if it does not exist."""
+        ident = self._known(pattern_id)
+        return PatternRecord(ident, **asdict(self._patterns[ident]))
+
+    def patterns(self) -> list[PatternRecord]:
+        """Records of all patterns, by ascending id."""
+        return [PatternRecord(i, **asdict(self._patterns[i])) for i in sorted(self._patterns)]
+
+    def pattern_embedding(self, pattern_id: int) -> np.ndarray:
+        """The (unit-length) embedding of a pattern, ``(dim,)`` float32."""
+        return self._index.vector(self._known(pattern_id))
+
+    def embeddings(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids (n,) int64, embeddings (n, dim) float32)`` of all patterns, by ascending id."""
+        ids = self._index.ids()
+        matrix = np.zeros((ids.shape[0], self.config.dim), dtype=np.float32)
+        for row, ident in enumerate(ids.tolist()):
+            matrix[row] = self._index.vector(ident)
+        return ids, matrix
+
+    def stats(self) -> dict[str, Any]:
+        """Counts, hit rate, latency (mean/p50/p99 over the last routes, microseconds), patterns per agent."""
+        window = np.array(self._latencies) if self._latencies else np.zeros(1)
+        per_agent = Counter(p.agent for p in self._patterns.values())
+        return {
+            "total_patterns": len(self._patterns),
+            "queries": self._queries,
+            "hits": self._hits,
+            "hit_rate": self._hits / self._queries if self._queries else 0.0,
+            "evictions": self._evictions,
+            "latency_us": {
+                "mean": float(window.mean()),
+                "p50": float(np.percentile(window, 50)),
+                "p99": float(np.percentile(window, 99)),
+                "window": len(self._latencies),
+            },
+            "patterns_per_agent": dict(sorted(per_agent.items())),
+            "config": self.config.to_dict(),
+        }
+
+    # ------------------------------------------------------------ serialisation
+
+    def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """``(meta, arrays)`` of the router, the index nested under ``index``."""
+        index_meta, index_arrays = self._index.to_state()
+        meta = {
+            "version": _STATE_VERSION,
+            "config": self.config.to_dict(),
+            "counters": {"clock": self._clock, "queries": self._queries, "hits": self._hits, "evictions": self._evictions},
+            "patterns": [{"id": i, **asdict(p)} for i, p in sorted(self._patterns.items())],
+            "index": index_meta,
+        }
+        arrays = {f"index/{name}": array for name, array in index_arrays.items()}
+        arrays["latencies"] = np.array(self._latencies, dtype=np.float64)
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> HnswRouter:
+        """Rebuild a router from :meth:`to_state` output, validating everything (``ValueError``)."""
+        if not isinstance(meta, dict) or meta.get("version") != _STATE_VERSION or not isinstance(arrays, dict):
+            raise ValueError(f"router state must be a dict with version {_STATE_VERSION}")
+        try:
+            router = cls(RouterConfig(**meta["config"]))
+            counters = meta["counters"]
+            clock = as_int(counters["clock"], "clock", 0)
+            queries = as_int(counters["queries"], "queries", 0)
+            hits = as_int(counters["hits"], "hits", 0, queries)
+            evictions = as_int(counters["evictions"], "evictions", 0)
+            patterns = {int(as_int(p["id"], "id", 0)): _read_pattern(p, clock) for p in meta["patterns"]}
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"corrupted router state: {error}") from None
+        index = HnswIndex.from_state(meta["index"], {k[6:]: v for k, v in arrays.items() if k.startswith("index/")})
+        c = router.config
+        if (index.dim, index.m, index.ef_construction, index.ef_search) != (c.dim, c.m, c.ef_construction, c.ef_search):
+            raise ValueError("corrupted router state: index settings differ from the router config")
+        if index.metric != "cosine" or sorted(patterns) != index.ids().tolist() or len(patterns) > c.max_patterns:
+            raise ValueError("corrupted router state: patterns do not match the index")
+        latencies = arrays.get("latencies")
+        if not isinstance(latencies, np.ndarray) or latencies.dtype != np.float64 or latencies.ndim != 1:
+            raise ValueError("corrupted router state: latencies must be a float64 vector")
+        if latencies.shape[0] > LATENCY_WINDOW or not np.isfinite(latencies).all() or (latencies < 0).any():
+            raise ValueError("corrupted router state: latencies are out of range")
+        router._index, router._patterns = index, patterns
+        router._clock, router._queries, router._hits, router._evictions = clock, queries, hits, evictions
+        router._latencies.extend(latencies.tolist())
+        return router
+
+    def to_bytes(self) -> bytes:
+        """Serialise the router and its index."""
+        meta, arrays = self.to_state()
+        return snapshot.pack(_SNAPSHOT_KIND, meta, arrays)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> HnswRouter:
+        """Load a router saved by :meth:`to_bytes` (``ValueError`` on a bad blob)."""
+        meta, arrays = snapshot.unpack(data, _SNAPSHOT_KIND)
+        return cls.from_state(meta, arrays)
+
+    # ----------------------------------------------------------------- internals
+
+    def _known(self, pattern_id: object) -> int:
+        """``pattern_id`` as an int if it exists; TypeError / ValueError otherwise."""
+        ident = as_int(pattern_id, "pattern_id")
+        if ident not in self._patterns:
+            raise ValueError(f"pattern {ident} does not exist")
+        return ident
+
+    def _add(self, vector: np.ndarray, agent: str, task_type: str, description: str, success_rate: float) -> int:
+        """Store a validated pattern, evicting the least recently used one when full."""
+        if np.dot(vector, vector) == 0.0:
+            raise ValueError("embedding is a zero vector, which has no cosine similarity")
+        if len(self._patterns) >= self.config.max_patterns:
+            victim = min(self._patterns.items(), key=lambda item: (item[1].last_used, item[1].success_rate, item[0]))[0]
+            self.remove_pattern(victim)
+            self._evictions += 1
+        self._clock += 1
+        ident = self._index.add(vector)
+        self._patterns[ident] = _Pattern(agent, task_type, description, 0, success_rate, 0, 0, self._clock, self._clock)
+        return ident
+
+
+def _read_pattern(record: dict[str, Any], clock: int) -> _Pattern:
+    """Validate one saved pattern record."""
+    if not isinstance(record, dict) or set(record) != {"id", "agent", "task_type", "description", *_STAT_FIELDS}:
+        raise ValueError("a pattern record has missing or unknown fields")
+    return _Pattern(
+        agent=as_text(record["agent"], "agent", allow_empty=False),
+        task_type=as_text(record["task_type"], "task_type"),
+        description=as_text(record["description"], "description"),
+        usage_count=as_int(record["usage_count"], "usage_count", 0),
+        success_rate=as_float(record["success_rate"], "success_rate", 0.0, 1.0),
+        successes=as_int(record["successes"], "successes", 0),
+        failures=as_int(record["failures"], "failures", 0),
+        created=as_int(record["created"], "created", 0, clock),
+        last_used=as_int(record["last_used"], "last_used", 0, clock),
+    )

@@ -1,0 +1,494 @@
+"""SONA: three learning loops around a fast and a slow low-rank adapter.
+
+The adapted vector of an input ``x`` (shape ``(dim,)``) is::
+
+    adapt(x) = x + delta_base(x) + delta_instant(x)
+
+where each ``delta(x) = alpha * (x @ A) @ B`` is a :class:`MicroLoRA` term:
+``instant`` learns per request, ``base`` learns slowly from consolidations.
+
+Instant loop, per request (:meth:`SonaInstant.instant`, O(dim) work)
+    The quality EMA moves ``ema <- ema + beta * (q - ema)``; the advantage
+    ``a = q - ema_before`` says whether this request went better or worse than
+    usual. When ``|a| >= min_advantage`` the instant adapter takes one step of
+    the surrogate loss ``L = -a * <adapt(x), d>`` (``d`` a unit target
+    direction: the routed pattern's embedding, or ``x / ||x||``), i.e. its
+    output gradient is ``-a * d``. The request is recorded as a trajectory.
+
+Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
+    Runs when the interval has passed and at least ``min_batch`` trajectories
+    wait. It takes at most ``max_batch`` of them (the cost bound: one
+    ``(dim, r)`` adapter step each, plus at most ``max_learn_per_tick`` router
+    inserts) and
+
+    1. distils the instant adapter into the base adapter: for each input,
+       one step of ``0.5 * ||delta_base(x) - (delta_base_0(x) + delta_instant(x))||^2``
+       (``delta_base_0`` the base term before the tick) plus the EWC++
+       penalty gradient; the Fisher estimate folds in each task gradient;
+    2. shrinks the instant adapter's ``B`` by ``1 - transfer`` (what moved to
+       base leaves the fast weights, so they stay free for new changes);
+    3. hands high-quality trajectories (``q >= learn_quality``) with a routed
+       agent to the router's pattern library (``learn_pattern``);
+    4. every ``consolidate_every`` ticks, anchors the EWC penalty at the
+       current base weights (one "EWC task").
+
+Deep loop, :meth:`SonaInstant.deep` (bounded by ``max_deep_patterns``)
+    Triggered by a tick when any of: accumulated quality since the last deep
+    run ``>= deep_quality``; trajectories since then ``>= deep_every``;
+    drift ``>= drift_threshold``, where drift is ``1 - cos`` between the
+    running mean of recent inputs and its value at the last deep run. Runs
+    spherical k-means over the pattern library, merges same-agent
+    near-duplicates (cosine ``>= merge_similarity``) within each cluster, and
+    prunes patterns that are old (created ``>= prune_age`` requests ago),
+    little used (``usage_count <= prune_max_usage``) and unsuccessful
+    (``success_rate < prune_success``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from ruvllm_web.ewc import EwcPlusPlus
+from ruvllm_web.kmeans import spherical_kmeans
+from ruvllm_web.latency import LatencyWindow
+from ruvllm_web.micro_lora import MicroLoRA
+from ruvllm_web.trajectory_ring import TrajectoryRing
+from ruvllm_web.validation import as_float, as_int, as_quality, as_text, as_vector
+
+_STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SonaConfig:
+    """Settings of the three loops; see the module docstring for each rule."""
+
+    rank: int = 2
+    alpha: float = 0.1
+    instant_lr: float = 0.01
+    base_lr: float = 0.005
+    ema_beta: float = 0.1
+    min_advantage: float = 0.05
+    interval_ms: float = 100.0
+    min_batch: int = 4
+    max_batch: int = 64
+    max_learn_per_tick: int = 16
+    learn_quality: float = 0.7
+    transfer: float = 0.5
+    ewc_strength: float = 10.0
+    ewc_decay: float = 0.9
+    consolidate_every: int = 10
+    capacity: int = 1024
+    deep_quality: float = 200.0
+    deep_every: int = 500
+    drift_threshold: float = 0.15
+    drift_beta: float = 0.05
+    max_deep_patterns: int = 5000
+    merge_similarity: float = 0.97
+    prune_age: int = 1000
+    prune_max_usage: int = 1
+    prune_success: float = 0.3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("rank", "min_batch", "max_batch", "max_learn_per_tick", "consolidate_every", "capacity",
+                     "deep_every", "max_deep_patterns", "prune_age", "prune_max_usage", "seed"):
+            as_int(getattr(self, name), name, 0 if name in ("prune_max_usage", "seed") else 1)
+        for name in ("ema_beta", "min_advantage", "learn_quality", "transfer", "merge_similarity",
+                     "prune_success", "drift_threshold", "drift_beta"):
+            as_float(getattr(self, name), name, 0.0, 1.0)
+        for name in ("alpha", "instant_lr", "base_lr", "interval_ms", "ewc_strength", "deep_quality"):
+            as_float(getattr(self, name), name, 0.0, 1e9)
+        as_float(self.ewc_decay, "ewc_decay", 0.0, 0.999999)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a JSON-able dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: object) -> SonaConfig:
+        """Settings from :meth:`to_dict` output; unknown or ill-typed keys raise."""
+        if not isinstance(data, dict):
+            raise TypeError(f"SONA config must be a dict, got {type(data).__name__}")
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown SONA config keys: {sorted(unknown)}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class AdaptationResult:
+    """What one instant-loop step did."""
+
+    applied: bool
+    latency_us: float
+    quality_delta: float
+    quality_ema: float
+    current_rank: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return asdict(self)
+
+
+class PatternLibrary(Protocol):
+    """What the loops need of a router (``HnswRouter`` provides it)."""
+
+    clock: int
+
+    def learn_pattern(self, embedding: object, agent: str, task_type: str, description: str, quality: float) -> int: ...
+    def embeddings(self) -> tuple[np.ndarray, np.ndarray]: ...
+    def patterns(self) -> list[Any]: ...
+    def merge_patterns(self, keep_id: int, drop_id: int) -> None: ...
+    def remove_pattern(self, pattern_id: int) -> None: ...
+
+
+class SonaInstant:
+    """The SONA loop coordinator for one embedding space.
+
+    Parameters
+    ----------
+    dim : int
+        Embedding dimension.
+    config : SonaConfig, optional
+    router : PatternLibrary, optional
+        Pattern library the background and deep loops feed and tidy.
+    """
+
+    def __init__(self, dim: int = 384, config: SonaConfig | None = None, router: PatternLibrary | None = None) -> None:
+        self.dim = as_int(dim, "dim", 1, 65536)
+        self.config = config or SonaConfig()
+        if not isinstance(self.config, SonaConfig):
+            raise TypeError(f"config must be a SonaConfig, got {type(self.config).__name__}")
+        self.router = router
+        c = self.config
+        self.instant_lora = MicroLoRA(dim, c.alpha, c.instant_lr, rank=c.rank, seed=c.seed)
+        self.base_lora = MicroLoRA(dim, c.alpha, c.base_lr, rank=c.rank, seed=c.seed + 1)
+        self.ewc = EwcPlusPlus(self.base_lora.param_count, c.ewc_strength, c.ewc_decay)
+        self.trajectories = TrajectoryRing(c.capacity, dim)
+        self._scratch = np.empty(dim, dtype=np.float32)
+        self._latency = {loop: LatencyWindow() for loop in ("instant", "background", "deep")}
+        self._reset_counters()
+
+    def _reset_counters(self) -> None:
+        self.quality_ema = 0.5
+        self.requests = 0
+        self.ticks = 0
+        self.deep_runs = 0
+        self.patterns_learned = 0
+        self.patterns_merged = 0
+        self.patterns_pruned = 0
+        self.instant_updates = 0
+        self.quality_since_deep = 0.0
+        self.requests_since_deep = 0
+        self.input_mean = np.zeros(self.dim, dtype=np.float32)
+        self.deep_mean = np.zeros(self.dim, dtype=np.float32)
+        self.last_tick_s = -math.inf
+        self.last_deep: dict[str, Any] = {}
+
+    # ---------------------------------------------------------------- adapt
+    def adapt(self, x: object) -> np.ndarray:
+        """Return ``x + delta_base(x) + delta_instant(x)``, shape ``(dim,)`` float32."""
+        vector = as_vector(x, self.dim, "input")
+        out = self.base_lora.forward(vector)
+        self.instant_lora.forward_into(vector, self._scratch)
+        out += self._scratch
+        out -= vector
+        return out
+
+    @property
+    def drift(self) -> float:
+        """``1 - cos`` between the running input mean and its value at the last deep run."""
+        a, b = float(np.linalg.norm(self.input_mean)), float(np.linalg.norm(self.deep_mean))
+        if a == 0.0 or b == 0.0:
+            return 0.0
+        return float(1.0 - np.dot(self.input_mean, self.deep_mean) / (a * b))
+
+    # -------------------------------------------------------------- instant
+    def instant(
+        self,
+        x: object,
+        quality: object,
+        direction: object = None,
+        agent: str = "",
+        task_type: str = "",
+        context: str = "",
+    ) -> AdaptationResult:
+        """Run the instant loop for one request; see the module docstring.
+
+        Parameters
+        ----------
+        x : array-like, shape (dim,)
+            The request's input embedding.
+        quality : float in [0, 1]
+            How well the request was served.
+        direction : array-like, shape (dim,), optional
+            Unit target direction of the step (default ``x / ||x||``).
+        agent, task_type, context : str
+            Where the request was routed and its text; kept with the trajectory
+            so the background loop can add it to the pattern library.
+        """
+        started = time.perf_counter()
+        vector = as_vector(x, self.dim, "input")
+        q = as_quality(quality)
+        target = None if direction is None else as_vector(direction, self.dim, "direction")
+        agent = as_text(agent, "agent")
+        task_type = as_text(task_type, "task_type")
+        context = as_text(context, "context")
+        norm = float(np.linalg.norm(vector))
+        if norm == 0.0:
+            raise ValueError("input is all zeros and has no direction")
+        advantage = q - self.quality_ema
+        self.quality_ema += self.config.ema_beta * advantage
+        applied = False
+        if abs(advantage) >= self.config.min_advantage:
+            if target is None:
+                target = vector / np.float32(norm)
+            applied = self.instant_lora.adapt(np.float32(-advantage) * target, vector)
+            self.instant_updates += applied
+        self.trajectories.push(vector, q, agent, task_type, context)
+        beta = self.config.drift_beta
+        self.input_mean *= 1.0 - beta
+        self.input_mean += beta * (vector / np.float32(norm))
+        if self.requests_since_deep == 0 and not self.deep_mean.any():
+            self.deep_mean[:] = self.input_mean
+        self.requests += 1
+        self.requests_since_deep += 1
+        self.quality_since_deep += q
+        latency = (time.perf_counter() - started) * 1e6
+        self._latency["instant"].add(latency)
+        return AdaptationResult(applied, latency, advantage, self.quality_ema, self.instant_lora.rank)
+
+    # ----------------------------------------------------------- background
+    def tick(self, now: float | None = None, force: bool = False) -> dict[str, Any] | None:
+        """Run the background loop if due; return what it did, or ``None`` if it did not run.
+
+        Parameters
+        ----------
+        now : float, optional
+            Current time in seconds (default ``time.monotonic()``); only gates the interval.
+        force : bool
+            Run whenever at least one trajectory waits, ignoring interval and ``min_batch``.
+        """
+        now = time.monotonic() if now is None else as_float(now, "now")
+        c = self.config
+        waiting = self.trajectories.pending
+        due = now - self.last_tick_s >= c.interval_ms / 1000.0 and waiting >= c.min_batch
+        if not (due or (force and waiting > 0)):
+            return None
+        started = time.perf_counter()
+        self.last_tick_s = now
+        batch = self.trajectories.take(c.max_batch)
+        distilled = self._distil(batch.inputs)
+        learned = self._learn_patterns(batch) if self.router is not None else 0
+        self.ticks += 1
+        if self.ticks % c.consolidate_every == 0:
+            self.ewc.consolidate(self.base_lora.parameters)
+        report: dict[str, Any] = {"trajectories": len(batch.qualities), "distilled": distilled, "learned": learned}
+        if self._deep_due():
+            report["deep"] = self.deep()
+        self._latency["background"].add((time.perf_counter() - started) * 1e6)
+        return report
+
+    def _distil(self, inputs: np.ndarray) -> int:
+        """Move the instant adapter's effect on ``inputs`` (n, dim) into the base adapter."""
+        if self.instant_lora.delta_norm() == 0.0 or inputs.shape[0] == 0:
+            return 0
+        targets = inputs @ self.instant_lora.a * np.float32(self.instant_lora.alpha) @ self.instant_lora.b
+        targets += inputs @ self.base_lora.a * np.float32(self.base_lora.alpha) @ self.base_lora.b
+        steps = 0
+        for x, target in zip(inputs, targets):
+            out_delta = self.base_lora.forward(x) - x
+            task_gradient = self.base_lora.parameter_gradient(out_delta - target, x)
+            self.ewc.observe(task_gradient)
+            total = task_gradient + self.ewc.penalty_gradient(self.base_lora.parameters)
+            steps += self.base_lora.step(total)
+        self.instant_lora.scale_delta(1.0 - self.config.transfer)
+        return steps
+
+    def _learn_patterns(self, batch: Any) -> int:
+        """Add high-quality routed trajectories to the router, at most ``max_learn_per_tick``."""
+        learned = 0
+        for i in np.argsort(-batch.qualities, kind="stable"):
+            if learned >= self.config.max_learn_per_tick or batch.qualities[i] < self.config.learn_quality:
+                break
+            if not batch.agents[i]:
+                continue
+            self.router.learn_pattern(
+                batch.inputs[i], batch.agents[i], batch.task_types[i], batch.contexts[i], float(batch.qualities[i])
+            )
+            learned += 1
+        self.patterns_learned += learned
+        return learned
+
+    # ----------------------------------------------------------------- deep
+    def _deep_due(self) -> bool:
+        c = self.config
+        return self.router is not None and (
+            self.quality_since_deep >= c.deep_quality
+            or self.requests_since_deep >= c.deep_every
+            or self.drift >= c.drift_threshold
+        )
+
+    def deep(self) -> dict[str, Any]:
+        """Run the deep loop now: cluster, merge near-duplicates, prune; return what changed."""
+        if self.router is None:
+            raise ValueError("the deep loop needs a pattern library: this SONA has no router")
+        started = time.perf_counter()
+        c = self.config
+        ids, rows = self.router.embeddings()
+        ids, rows = ids[: c.max_deep_patterns], rows[: c.max_deep_patterns]
+        records = {r.id: r for r in self.router.patterns()}
+        k = max(1, int(math.sqrt(len(ids) / 2))) if len(ids) else 0
+        labels, _, iterations = spherical_kmeans(rows, k, seed=c.seed + self.deep_runs) if len(ids) else ([], None, 0)
+        merged = self._merge_duplicates(ids, rows, np.asarray(labels), records)
+        records = {r.id: r for r in self.router.patterns()}
+        pruned = self._prune(ids, set(merged), records)
+        self.patterns_merged += len(merged)
+        self.patterns_pruned += pruned
+        self.deep_runs += 1
+        self.quality_since_deep = 0.0
+        self.requests_since_deep = 0
+        self.deep_mean[:] = self.input_mean
+        self.last_deep = {
+            "patterns": int(len(ids)),
+            "clusters": int(k),
+            "iterations": int(iterations),
+            "merged": len(merged),
+            "pruned": pruned,
+        }
+        self._latency["deep"].add((time.perf_counter() - started) * 1e6)
+        return self.last_deep
+
+    def _merge_duplicates(
+        self, ids: np.ndarray, rows: np.ndarray, labels: np.ndarray, records: dict[int, Any]
+    ) -> list[int]:
+        """Merge same-agent pairs with cosine >= merge_similarity inside each cluster; return dropped ids."""
+        dropped: list[int] = []
+        for cluster in np.unique(labels):
+            members = np.flatnonzero(labels == cluster)
+            if len(members) < 2:
+                continue
+            sims = rows[members] @ rows[members].T
+            gone: set[int] = set()
+            agents = [records[int(ids[m])].agent for m in members]
+            for i, j in zip(*np.nonzero(np.triu(sims >= self.config.merge_similarity, k=1))):
+                if i in gone or j in gone or agents[i] != agents[j]:
+                    continue
+                self.router.merge_patterns(int(ids[members[i]]), int(ids[members[j]]))
+                gone.add(j)
+                dropped.append(int(ids[members[j]]))
+        return dropped
+
+    def _prune(self, ids: np.ndarray, skip: set[int], records: dict[int, Any]) -> int:
+        """Remove old, unused, unsuccessful patterns; return how many went.
+
+        Age is counted on the router's operation clock (routes, adds, learns).
+        """
+        c = self.config
+        pruned = 0
+        for pattern_id in (int(i) for i in ids):
+            if pattern_id in skip:
+                continue
+            record = records[pattern_id]
+            if (
+                self.router.clock - record.created >= c.prune_age
+                and record.usage_count <= c.prune_max_usage
+                and record.success_rate < c.prune_success
+            ):
+                self.router.remove_pattern(pattern_id)
+                pruned += 1
+        return pruned
+
+    # ---------------------------------------------------------------- state
+    def reset(self) -> None:
+        """Forget everything learned: both adapters, the EWC state, trajectories and counters."""
+        self.instant_lora.reset()
+        self.base_lora.reset()
+        self.ewc = EwcPlusPlus(self.base_lora.param_count, self.config.ewc_strength, self.config.ewc_decay)
+        self.trajectories.clear()
+        for window in self._latency.values():
+            window.clear()
+        self._reset_counters()
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and latencies per loop, quality EMA, drift, library changes, EWC tasks (JSON-able)."""
+        return {
+            "requests": self.requests,
+            "quality_ema": self.quality_ema,
+            "drift": self.drift,
+            "instant": {"updates": self.instant_updates, **self._latency["instant"].summary()},
+            "background": {"ticks": self.ticks, "pending": self.trajectories.pending,
+                           **self._latency["background"].summary()},
+            "deep": {"runs": self.deep_runs, "last": self.last_deep, **self._latency["deep"].summary()},
+            "patterns_learned": self.patterns_learned,
+            "patterns_merged": self.patterns_merged,
+            "patterns_pruned": self.patterns_pruned,
+            "ewc_tasks": self.ewc.tasks,
+            "instant_delta_norm": self.instant_lora.delta_norm(),
+            "base_delta_norm": self.base_lora.delta_norm(),
+        }
+
+    _COUNTERS = ("quality_ema", "requests", "ticks", "deep_runs", "patterns_learned", "patterns_merged",
+                 "patterns_pruned", "instant_updates", "quality_since_deep", "requests_since_deep")
+
+    def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """``(meta, arrays)``: config, counters, both adapters, EWC and waiting trajectories."""
+        parts = {
+            "instant": self.instant_lora.to_state(),
+            "base": self.base_lora.to_state(),
+            "ewc": self.ewc.to_state(),
+            "trajectories": self.trajectories.to_state(),
+        }
+        meta: dict[str, Any] = {
+            "version": _STATE_VERSION,
+            "dim": self.dim,
+            "config": self.config.to_dict(),
+            "counters": {name: getattr(self, name) for name in self._COUNTERS},
+            "last_deep": self.last_deep,
+        }
+        arrays = {"input_mean": self.input_mean, "deep_mean": self.deep_mean}
+        for prefix, (part_meta, part_arrays) in parts.items():
+            meta[prefix] = part_meta
+            arrays.update({f"{prefix}/{name}": array for name, array in part_arrays.items()})
+        return meta, arrays
+
+    @classmethod
+    def from_state(
+        cls, meta: dict[str, Any], arrays: dict[str, np.ndarray], router: PatternLibrary | None = None
+    ) -> SonaInstant:
+        """Rebuild from :meth:`to_state` output, validating all of it (``ValueError``)."""
+        if not isinstance(meta, dict) or meta.get("version") != _STATE_VERSION:
+            raise ValueError(f"SONA state must be a dict with version {_STATE_VERSION}")
+        try:
+            sona = cls(meta["dim"], SonaConfig.from_dict(meta["config"]), router)
+            counters = meta["counters"]
+            values = {name: counters[name] for name in cls._COUNTERS}
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"corrupted SONA state: {error}") from None
+        for name, value in values.items():
+            kind = float if name in ("quality_ema", "quality_since_deep") else int
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"corrupted SONA state: counter {name} is {value!r}")
+            setattr(sona, name, kind(value))
+
+        def part(prefix: str) -> dict[str, np.ndarray]:
+            return {k[len(prefix) + 1 :]: v for k, v in arrays.items() if k.startswith(prefix + "/")}
+
+        sona.instant_lora = MicroLoRA.from_state(meta["instant"], part("instant"))
+        sona.base_lora = MicroLoRA.from_state(meta["base"], part("base"))
+        if (sona.instant_lora.dim, sona.base_lora.dim) != (sona.dim, sona.dim):
+            raise ValueError("corrupted SONA state: adapter dimensions differ from the SONA dimension")
+        sona.ewc = EwcPlusPlus.from_state(meta["ewc"], part("ewc"), sona.base_lora.param_count)
+        sona.trajectories.load_state(meta["trajectories"], part("trajectories"))
+        for name in ("input_mean", "deep_mean"):
+            array = arrays.get(name)
+            if array is None or array.shape != (sona.dim,) or array.dtype != np.float32 or not np.isfinite(array).all():
+                raise ValueError(f"corrupted SONA state: {name} must be {sona.dim} finite float32 values")
+            getattr(sona, name)[:] = array
+        sona.last_deep = dict(meta.get("last_deep") or {})
+        return sona

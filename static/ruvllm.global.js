@@ -1,0 +1,1123 @@
+// ruvllm-web client library, classic-script form: defines the global `RuvLLM`.
+//
+//   <script src="static/ruvllm.global.js"></script>
+//   <script> await RuvLLM.init(); const llm = new RuvLLM.IntelligentLLMWasm(); </script>
+//
+// The ES module `ruvllm.js` beside this file imports this one and re-exports
+// the same names (`import init, {...} from "./static/ruvllm.js"`). One file
+// cannot be both: `export` is a syntax error in a classic script.
+//
+// The engine runs in a Web Worker (../worker.js, resolved relative to this
+// script, not the page). Constructors return at once; every method returns a
+// Promise, and calls are served in the order they were made. Float32Arrays
+// travel through a SharedArrayBuffer when the page is cross-origin isolated,
+// otherwise as copies in the messages; the results are the same.
+
+(function (global) {
+  "use strict";
+
+  /** URL of this script when loaded by a classic <script> tag. */
+  let baseUrl = typeof document !== "undefined" && document.currentScript ? document.currentScript.src : null;
+
+  /** Shared-memory arena: persistent views first, then a ring for per-call vectors. */
+  const ARENA_FLOATS = 4 << 20; // 16 MiB
+  const STATIC_FLOATS = 1 << 20; // 4 MiB of it for zero-allocation views
+  const MAX_TEXT = 4096;
+  const OPERATOR_NAMES = [
+    "Scan", "Filter", "Join", "Aggregate", "Project", "Sort", "Limit", "GroupBy", "IndexScan", "HnswScan",
+    "IvfFlatScan", "NestedLoopJoin", "HashJoin", "MergeJoin", "VectorDistance", "Rerank", "Materialize",
+  ];
+
+  // ------------------------------------------------------------------ checks
+  // Cheap argument checks done before anything crosses to the worker; the
+  // engine checks everything again.
+
+  /** @param {unknown} value @param {string} name @param {number} [length] @returns {Float32Array} */
+  function checkVector(value, name, length) {
+    if (!(value instanceof Float32Array)) {
+      throw new TypeError(`${name} must be a Float32Array, got ${describe(value)}`);
+    }
+    if (length !== undefined && value.length !== length) {
+      throw new Error(`${name} has ${value.length} values, expected ${length}`);
+    }
+    for (let i = 0; i < value.length; i++) {
+      if (!Number.isFinite(value[i])) {
+        throw new Error(`${name} contains NaN or Inf (at index ${i})`);
+      }
+    }
+    return value;
+  }
+
+  /** @param {unknown} value @param {string} name @param {number} [low] @param {number} [high] @returns {number} */
+  function checkNumber(value, name, low = -Infinity, high = Infinity) {
+    if (typeof value !== "number") {
+      throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+    }
+    if (!Number.isFinite(value)) {
+      throw new Error(`${name} must be finite, got ${value}`);
+    }
+    if (value < low || value > high) {
+      throw new Error(`${name} must be in [${low}, ${high}], got ${value}`);
+    }
+    return value;
+  }
+
+  /** @param {unknown} value @param {string} name @param {number} [low] @param {number} [high] @returns {number} */
+  function checkInteger(value, name, low, high) {
+    checkNumber(value, name, low, high);
+    if (!Number.isInteger(value)) {
+      throw new TypeError(`${name} must be an integer, got ${value}`);
+    }
+    return value;
+  }
+
+  /** @param {unknown} value @param {string} name @returns {string} */
+  function checkText(value, name) {
+    if (typeof value !== "string") {
+      throw new TypeError(`${name} must be a string, got ${describe(value)}`);
+    }
+    if (value.length > MAX_TEXT) {
+      throw new Error(`${name} has ${value.length} characters, at most ${MAX_TEXT} allowed`);
+    }
+    return value;
+  }
+
+  /** @param {unknown} value @param {string} name @returns {boolean} */
+  function checkBoolean(value, name) {
+    if (typeof value !== "boolean") {
+      throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+    }
+    return value;
+  }
+
+  /** @param {unknown} value @returns {string} */
+  function describe(value) {
+    if (value === null) return "null";
+    if (Array.isArray(value)) return "an Array";
+    if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+    return typeof value;
+  }
+
+  /** snake_case keys to camelCase, deeply (engine results follow the JS naming). */
+  function camel(value) {
+    if (Array.isArray(value)) return value.map(camel);
+    if (value && typeof value === "object" && !ArrayBuffer.isView(value)) {
+      const out = {};
+      for (const [key, item] of Object.entries(value)) {
+        out[key.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())] = camel(item);
+      }
+      return out;
+    }
+    return value;
+  }
+
+  // ------------------------------------------------------------------- arena
+
+  /** A SharedArrayBuffer of float32s: a bump-allocated static part and a FIFO ring. */
+  class Arena {
+    constructor() {
+      this.buffer = new SharedArrayBuffer(ARENA_FLOATS * 4);
+      this.f32 = new Float32Array(this.buffer);
+      this.staticTop = 0;
+      this.head = STATIC_FLOATS;
+      /** @type {Array<[number, number]>} live ring allocations [start, end), oldest first */
+      this.live = [];
+    }
+
+    /** A region that lives as long as the page (zero-allocation views); -1 when full. */
+    allocStatic(length) {
+      if (this.staticTop + length > STATIC_FLOATS) return -1;
+      const start = this.staticTop;
+      this.staticTop += length;
+      return start;
+    }
+
+    /** A ring region for one call; -1 when the ring is full (the caller then copies instead). */
+    alloc(length) {
+      const tail = this.live.length ? this.live[0][0] : null;
+      let start = this.head;
+      if (tail === null) {
+        start = STATIC_FLOATS;
+      } else if (start >= tail && start + length > ARENA_FLOATS) {
+        start = STATIC_FLOATS; // wrap
+        if (start + length > tail) return -1;
+      } else if (start < tail && start + length > tail) {
+        return -1;
+      }
+      if (start + length > ARENA_FLOATS) return -1;
+      this.head = start + length;
+      this.live.push([start, start + length]);
+      return start;
+    }
+
+    /** Release the oldest `count` ring regions (answers arrive in call order). */
+    release(count) {
+      this.live.splice(0, count);
+    }
+  }
+
+  // -------------------------------------------------------------- connection
+
+  /** A started worker, its arena, and the calls waiting for answers. */
+  class Connection {
+    /** @param {Worker} worker @param {Arena | null} arena */
+    constructor(worker, arena) {
+      this.worker = worker;
+      this.arena = arena;
+      this.nextId = 1;
+      this.nextHandle = 1;
+      /** @type {Map<number, {resolve: Function, reject: Function, regions: number, out: number[] | null}>} */
+      this.pending = new Map();
+      this.closedWith = null;
+      this.onTick = null;
+    }
+
+    /**
+     * Send one bridge call; resolves with its result or rejects with an Error.
+     * @param {string} call @param {unknown[]} args
+     * @param {number} [outLength] length of a Float32Array result, to receive it through the arena
+     */
+    send(call, args, outLength) {
+      if (this.closedWith) {
+        return Promise.reject(new Error(this.closedWith));
+      }
+      let regions = 0;
+      const encoded = args.map((arg) => {
+        if (this.arena && arg instanceof Float32Array && arg.length > 0) {
+          const start = this.arena.alloc(arg.length);
+          if (start >= 0) {
+            this.arena.f32.set(arg, start);
+            regions++;
+            return { $f32: [start, arg.length] };
+          }
+        }
+        return arg;
+      });
+      let out = null;
+      if (this.arena && outLength) {
+        const start = this.arena.alloc(outLength);
+        if (start >= 0) {
+          regions++;
+          out = [start, outLength];
+        }
+      }
+      return this.post({ call, args: encoded, out }, regions, out);
+    }
+
+    /**
+     * Post a prepared request and register its waiter.
+     * @param {object} request @param {number} [regions] ring regions to release on answer
+     * @param {number[] | null} [out] @param {boolean} [keepInArena] leave an arena result where it is
+     */
+    post(request, regions = 0, out = null, keepInArena = false) {
+      const id = this.nextId++;
+      return new Promise((resolve, reject) => {
+        this.pending.set(id, { resolve, reject, regions, out, keepInArena });
+        this.worker.postMessage({ id, ...request });
+      });
+    }
+
+    /** @param {MessageEvent} event */
+    answer(event) {
+      const message = event.data;
+      if (message.type === "tick") {
+        if (this.onTick) this.onTick(message);
+        return;
+      }
+      const waiter = this.pending.get(message.id);
+      if (!waiter) return;
+      this.pending.delete(message.id);
+      if (this.arena) this.arena.release(waiter.regions);
+      if (message.ok) {
+        let result = message.result;
+        if (result && Array.isArray(result.$f32) && !waiter.keepInArena) {
+          const [start, length] = result.$f32;
+          result = this.arena.f32.slice(start, start + length);
+        }
+        waiter.resolve(result);
+      } else {
+        waiter.reject(engineError(message.error));
+      }
+    }
+
+    /** Stop the worker and reject everything still waiting with `reason`. */
+    close(reason) {
+      if (this.closedWith) return;
+      this.closedWith = reason;
+      this.worker.terminate();
+      for (const waiter of this.pending.values()) {
+        waiter.reject(new Error(reason));
+      }
+      this.pending.clear();
+    }
+  }
+
+  /** An Error (TypeError for Python TypeErrors) carrying the engine's message. */
+  function engineError({ type, message }) {
+    const error = type === "TypeError" ? new TypeError(message) : new Error(message);
+    error.pythonType = type;
+    return error;
+  }
+
+  /** @type {Connection | null} */
+  let connection = null;
+  let started = null;
+  let persistence = null;
+
+  /**
+   * Start the worker and wait until the engine is loaded.
+   * @param {import("./ruvllm").InitOptions} [options]
+   * @returns {Promise<import("./ruvllm").InitInfo>}
+   */
+  async function init(options = {}) {
+    if (connection && !connection.closedWith) {
+      return started;
+    }
+    const onProgress = options.onProgress || (() => {});
+    const workerUrl = options.workerUrl || new URL("../worker.js", baseUrl || global.location.href);
+    const shared = options.sharedMemory !== false && Boolean(global.crossOriginIsolated) &&
+      typeof SharedArrayBuffer !== "undefined";
+    const worker = new Worker(workerUrl, { type: "module" });
+    const arena = shared ? new Arena() : null;
+    const opened = new Connection(worker, arena);
+    const versions = await new Promise((resolve, reject) => {
+      worker.onmessage = (event) => {
+        const message = event.data;
+        if (message.type === "progress") {
+          onProgress({ stage: message.stage, fraction: message.fraction, detail: message.detail });
+        } else if (message.type === "ready") {
+          resolve(message.versions);
+        } else if (message.type === "failed") {
+          reject(new Error(`ruvllm-web could not start: ${message.message}`));
+        }
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        reject(new Error(`ruvllm-web worker failed: ${event.message || "could not load worker.js"}`));
+      };
+    }).catch((error) => {
+      worker.terminate();
+      throw error;
+    });
+    worker.onmessage = (event) => opened.answer(event);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      opened.close(`ruvllm-web worker stopped (${event.message || "crashed"}); call init() again`);
+    };
+    if (arena) worker.postMessage({ type: "arena", buffer: arena.buffer });
+    worker.postMessage({ type: "timer", intervalMs: options.tickIntervalMs ?? 100 });
+    opened.onTick = (message) => {
+      if (options.onTick) options.onTick({ ran: message.ran, ms: message.ms, error: message.error });
+      if (persistence) persistence.changed();
+    };
+    connection = opened;
+    persistence = null;
+    const info = { ...versions, crossOriginIsolated: Boolean(global.crossOriginIsolated), sharedMemory: shared };
+    if (options.persist) {
+      info.persist = await Persistence.open(opened, checkText(options.persist, "persist"), options);
+    }
+    started = info;
+    return info;
+  }
+
+  /** Stop the worker; pending calls reject. `init()` may be called again afterwards. */
+  function close() {
+    if (connection) {
+      connection.close("ruvllm-web was closed");
+      connection = null;
+      persistence = null;
+    }
+  }
+
+  /** Pause (0) or change the interval of SONA's background loop in the worker. */
+  function setTickInterval(intervalMs) {
+    checkNumber(intervalMs, "intervalMs", 0, 3600000);
+    requireConnection().worker.postMessage({ type: "timer", intervalMs });
+  }
+
+  /** @returns {Connection} */
+  function requireConnection() {
+    if (!connection || connection.closedWith) {
+      throw new Error("ruvllm-web is not initialised: await init() first");
+    }
+    return connection;
+  }
+
+  /** @returns {Promise<object>} versions of the engine, numpy, Python and Pyodide. */
+  async function versionInfo() {
+    requireConnection();
+    return started;
+  }
+
+  /**
+   * Unit-length copy of `vector`, computed by numpy inside the engine.
+   * @param {Float32Array} vector
+   * @returns {Promise<Float32Array>}
+   */
+  async function l2Normalize(vector) {
+    checkVector(vector, "vector");
+    return requireConnection().send("l2_normalize", [vector], vector.length);
+  }
+
+  // ------------------------------------------------------------- persistence
+
+  /** IndexedDB store "ruvllm-web" / "snapshots": one engine snapshot per name. */
+  const snapshotStore = {
+    open() {
+      return new Promise((resolve, reject) => {
+        const request = indexedDB.open("ruvllm-web", 1);
+        request.onupgradeneeded = () => request.result.createObjectStore("snapshots");
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+    },
+    async run(mode, action) {
+      const db = await this.open();
+      try {
+        return await new Promise((resolve, reject) => {
+          const transaction = db.transaction("snapshots", mode);
+          const request = action(transaction.objectStore("snapshots"));
+          transaction.oncomplete = () => resolve(request.result);
+          transaction.onerror = () => reject(transaction.error);
+        });
+      } finally {
+        db.close();
+      }
+    },
+    get(key) {
+      return this.run("readonly", (store) => store.get(key));
+    },
+    put(key, value) {
+      return this.run("readwrite", (store) => store.put(value, key));
+    },
+    remove(key) {
+      return this.run("readwrite", (store) => store.delete(key));
+    },
+  };
+
+  /** The persistent engine of `init({persist})`: restored at start, saved (debounced) after changes. */
+  class Persistence {
+    /** Restore the stored snapshot (if any) into a reserved handle; set a corrupt one aside. */
+    static async open(opened, name, options) {
+      const stored = await snapshotStore.get(name);
+      const state = new Persistence(opened, name, options);
+      const report = { name, restored: false };
+      if (stored instanceof Uint8Array) {
+        const handle = opened.nextHandle++;
+        try {
+          await opened.send("load", [handle, "IntelligentLLM", stored]);
+          state.restored = { handle, dim: await opened.send("invoke", [handle, "dim"]) };
+          report.restored = true;
+        } catch (error) {
+          const aside = `${name}.corrupt.${Date.now()}`;
+          await snapshotStore.put(aside, stored);
+          await snapshotStore.remove(name);
+          report.error = `stored snapshot could not be loaded (${error.message}); kept aside as "${aside}"`;
+          if (options.onPersistError) options.onPersistError(new Error(report.error));
+        }
+      }
+      persistence = state;
+      return report;
+    }
+
+    constructor(opened, name, options) {
+      this.connection = opened;
+      this.name = name;
+      this.delayMs = options.persistDelayMs ?? 500;
+      this.onError = options.onPersistError || ((error) => console.error(error));
+      /** @type {{handle: number, dim: number} | null} the restored engine, until an IntelligentLLMWasm takes it */
+      this.restored = null;
+      /** @type {IntelligentLLMWasm | null} */
+      this.owner = null;
+      this.timer = null;
+    }
+
+    /** Something changed: save after `persistDelayMs` of quiet. */
+    changed() {
+      if (!this.owner) return;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.save().catch(this.onError), this.delayMs);
+    }
+
+    /** Save now. */
+    async save() {
+      clearTimeout(this.timer);
+      if (!this.owner || this.connection.closedWith) return;
+      const bytes = await this.owner.save();
+      await snapshotStore.put(this.name, bytes);
+    }
+  }
+
+  // ----------------------------------------------------------- engine objects
+
+  /** A handle on an object living in the worker. */
+  class EngineObject {
+    /**
+     * @param {string} className @param {object} options
+     * @param {number | null} [adopt] an already-created handle to take over
+     */
+    constructor(className, options, adopt = null) {
+      this._connection = requireConnection();
+      if (adopt !== null) {
+        this._handle = adopt;
+      } else {
+        this._handle = this._connection.nextHandle++;
+        this._connection.send("create", [this._handle, className, options]).catch(() => {});
+      }
+    }
+
+    /** Call a Python method of this object. @param {string} method @param {unknown[]} [args] */
+    _invoke(method, args = [], outLength) {
+      if (this._connection.closedWith) {
+        return Promise.reject(new Error(`${this._connection.closedWith}: this object must be created again`));
+      }
+      return this._connection.send("invoke", [this._handle, method, ...args], outLength);
+    }
+
+    /** Release the worker-side object; later calls on this one fail. */
+    free() {
+      return this._connection.send("free", [this._handle]);
+    }
+  }
+
+  /** Restore a `className` from snapshot bytes into a new handle and wrap it. */
+  function loadInto(cls, className, data, extra = []) {
+    if (!(data instanceof Uint8Array)) {
+      throw new TypeError(`snapshot must be a Uint8Array, got ${describe(data)}`);
+    }
+    const opened = requireConnection();
+    const handle = opened.nextHandle++;
+    return opened.send("load", [handle, className, data, ...extra]).then(() => {
+      const object = Object.create(cls.prototype);
+      object._connection = opened;
+      object._handle = handle;
+      return object;
+    });
+  }
+
+  // ---------------------------------------------------- learning-wasm classes
+
+  /** Rank-2 MicroLoRA, the learning-wasm document's `WasmMicroLoRA`. */
+  class WasmMicroLoRA extends EngineObject {
+    /** @param {number} [dim] @param {number} [alpha] @param {number} [learning_rate] */
+    constructor(dim = 256, alpha = 0.1, learning_rate = 0.01) {
+      checkInteger(dim, "dim", 1, 65536);
+      checkNumber(alpha, "alpha", 0, 1e6);
+      checkNumber(learning_rate, "learning_rate", 0, 1e6);
+      super("MicroLoRA", { dim, alpha, learning_rate });
+      this.dim = dim;
+      const arena = this._connection.arena;
+      const start = arena ? arena.allocStatic(2 * dim) : -1;
+      this._regions = start >= 0 ? [start, start + dim] : null;
+      this._input = start >= 0 ? new Float32Array(arena.buffer, start * 4, dim) : new Float32Array(dim);
+      this._output = start >= 0 ? new Float32Array(arena.buffer, (start + dim) * 4, dim) : new Float32Array(dim);
+    }
+
+    /** @param {Float32Array} input @returns {Promise<Float32Array>} */
+    forward_array(input) {
+      checkVector(input, "input", this.dim);
+      return this._invoke("forward", [input], this.dim);
+    }
+
+    /** The zero-allocation input view: fill it, then `await forward()`. */
+    get_input_ptr() {
+      return this._input;
+    }
+
+    /** The zero-allocation output view, valid after `await forward()`. */
+    get_output_ptr() {
+      return this._output;
+    }
+
+    /** Forward pass from the input view into the output view. @returns {Promise<Float32Array>} the output view */
+    async forward() {
+      const opened = this._connection;
+      if (this._regions) {
+        const [input, output] = this._regions;
+        const request = { call: "forward_buffers", args: [this._handle, { $f32: [input, this.dim] }], out: [output, this.dim] };
+        await opened.post(request, 0, null, true);
+      } else {
+        checkVector(this._input, "input view", this.dim);
+        this._output.set(await opened.send("forward_buffers", [this._handle, this._input]));
+      }
+      return this._output;
+    }
+
+    /** @param {Float32Array} gradient dLoss/dOutput for the last input @returns {Promise<boolean>} */
+    adapt_array(gradient) {
+      checkVector(gradient, "gradient", this.dim);
+      return this._invoke("adapt", [gradient]);
+    }
+
+    /** @param {number} improvement @returns {Promise<boolean>} */
+    adapt_with_reward(improvement) {
+      checkNumber(improvement, "improvement");
+      return this._invoke("adapt_with_reward", [improvement]);
+    }
+
+    /** @param {Float32Array} input @param {number} quality */
+    accumulate(input, quality) {
+      checkVector(input, "input", this.dim);
+      checkNumber(quality, "quality", 0, 1);
+      return this._invoke("accumulate", [input, quality]);
+    }
+
+    apply_updates() {
+      return this._invoke("apply_updates");
+    }
+
+    /** @returns {Promise<number>} */
+    delta_norm() {
+      return this._invoke("delta_norm");
+    }
+
+    /** @returns {Promise<number>} */
+    adapt_count() {
+      return this._invoke("adapt_count");
+    }
+
+    param_count() {
+      return this._invoke("param_count");
+    }
+
+    memory_bytes() {
+      return this._invoke("memory_bytes");
+    }
+
+    reset() {
+      return this._invoke("reset");
+    }
+  }
+
+  /** @param {unknown} op @returns {number} */
+  function checkOperator(op) {
+    return checkInteger(op, "op_type", 0, OPERATOR_NAMES.length - 1);
+  }
+
+  /** 17 per-operator adapters with category fallback (`WasmScopedLoRA`). */
+  class WasmScopedLoRA extends EngineObject {
+    /** @param {number} [dim] @param {number} [alpha] @param {number} [learning_rate] */
+    constructor(dim = 256, alpha = 0.1, learning_rate = 0.01) {
+      checkInteger(dim, "dim", 1, 65536);
+      checkNumber(alpha, "alpha", 0, 1e6);
+      checkNumber(learning_rate, "learning_rate", 0, 1e6);
+      super("ScopedLoRA", { dim, alpha, learning_rate });
+      this.dim = dim;
+    }
+
+    /** The operator's name, e.g. `scope_name(0) === "Scan"` (no worker round trip). */
+    static scope_name(op) {
+      return OPERATOR_NAMES[checkOperator(op)];
+    }
+
+    /** @param {number} op @param {Float32Array} input @returns {Promise<Float32Array>} */
+    forward_array(op, input) {
+      checkOperator(op);
+      checkVector(input, "input", this.dim);
+      return this._invoke("forward", [op, input], this.dim);
+    }
+
+    /** @param {number} op @param {Float32Array} gradient */
+    adapt_array(op, gradient) {
+      checkOperator(op);
+      checkVector(gradient, "gradient", this.dim);
+      return this._invoke("adapt", [op, gradient]);
+    }
+
+    /** @param {number} op @param {number} improvement */
+    adapt_with_reward(op, improvement) {
+      checkOperator(op);
+      checkNumber(improvement, "improvement");
+      return this._invoke("adapt_with_reward", [op, improvement]);
+    }
+
+    /** @param {number} op @returns {Promise<number>} */
+    adapt_count(op) {
+      checkOperator(op);
+      return this._invoke("adapt_count", [op]);
+    }
+
+    /** @returns {Promise<number>} */
+    total_adapt_count() {
+      return this._invoke("total_adapt_count");
+    }
+
+    /** @param {boolean} enabled */
+    set_category_fallback(enabled) {
+      checkBoolean(enabled, "enabled");
+      return this._invoke("set_category_fallback", [enabled]);
+    }
+
+    /** @param {number} op */
+    reset_scope(op) {
+      checkOperator(op);
+      return this._invoke("reset_scope", [op]);
+    }
+
+    reset_all() {
+      return this._invoke("reset_all");
+    }
+  }
+
+  /** Ring buffer of query-plan trajectories with analytics (`WasmTrajectoryBuffer`). */
+  class WasmTrajectoryBuffer extends EngineObject {
+    /** @param {number} [capacity] @param {number} [embedding_dim] */
+    constructor(capacity = 1000, embedding_dim = 256) {
+      checkInteger(capacity, "capacity", 1, 1 << 24);
+      checkInteger(embedding_dim, "embedding_dim", 1, 65536);
+      super("TrajectoryBuffer", { capacity, dim: embedding_dim });
+      this.dim = embedding_dim;
+    }
+
+    /**
+     * @param {Float32Array} embedding @param {number} op_type @param {number} attention_type
+     * @param {number} exec_ms @param {number} baseline_ms
+     */
+    record(embedding, op_type, attention_type, exec_ms, baseline_ms) {
+      checkVector(embedding, "embedding", this.dim);
+      checkOperator(op_type);
+      checkInteger(attention_type, "attention_type", 0, 2 ** 31 - 1);
+      checkNumber(exec_ms, "exec_ms", Number.MIN_VALUE);
+      checkNumber(baseline_ms, "baseline_ms", 0);
+      return this._invoke("record", [embedding, op_type, attention_type, exec_ms, baseline_ms]);
+    }
+
+    success_rate() {
+      return this._invoke("success_rate");
+    }
+
+    best_improvement() {
+      return this._invoke("best_improvement");
+    }
+
+    mean_improvement() {
+      return this._invoke("mean_improvement");
+    }
+
+    /** @returns {Promise<number | null>} */
+    best_attention() {
+      return this._invoke("best_attention");
+    }
+
+    /** @param {number} threshold */
+    high_quality_count(threshold) {
+      checkNumber(threshold, "threshold");
+      return this._invoke("high_quality_count", [threshold]);
+    }
+
+    total_count() {
+      return this._invoke("total_count");
+    }
+
+    count_by_operator() {
+      return this._invoke("count_by_operator");
+    }
+
+    clear() {
+      return this._invoke("clear");
+    }
+  }
+
+  // ------------------------------------------------------------ ruvllm classes
+
+  /** Router settings (`HnswRouterConfigWasm`). */
+  class HnswRouterConfigWasm {
+    constructor() {
+      this.dim = 384;
+      this.m = 16;
+      this.efConstruction = 200;
+      this.efSearch = 50;
+      this.topK = 10;
+      this.minConfidence = 0.5;
+      this.maxPatterns = 10000;
+    }
+
+    /** M 16, ef_construction 100, ef_search 50, top_k 5. */
+    static fast() {
+      return Object.assign(new HnswRouterConfigWasm(), { efConstruction: 100, topK: 5 });
+    }
+
+    /** M 48, ef_construction 400, ef_search 200, top_k 20. */
+    static highRecall() {
+      return Object.assign(new HnswRouterConfigWasm(), { m: 48, efConstruction: 400, efSearch: 200, topK: 20 });
+    }
+
+    /** The engine's (snake_case) form. */
+    toJSON() {
+      return {
+        dim: checkInteger(this.dim, "dim", 1, 65536),
+        m: checkInteger(this.m, "m", 2, 256),
+        ef_construction: checkInteger(this.efConstruction, "efConstruction", 1, 65536),
+        ef_search: checkInteger(this.efSearch, "efSearch", 1, 65536),
+        top_k: checkInteger(this.topK, "topK", 1, 1024),
+        min_confidence: checkNumber(this.minConfidence, "minConfidence", 0, 1),
+        max_patterns: checkInteger(this.maxPatterns, "maxPatterns", 1, 1 << 24),
+      };
+    }
+  }
+
+  /** Adapter settings (`MicroLoraConfigWasm`); defaults: the ruvllm preset, 768 features, rank 2. */
+  class MicroLoraConfigWasm {
+    constructor() {
+      this.dim = 768;
+      this.rank = 2;
+      this.alpha = 0.1;
+      this.learningRate = 0.01;
+    }
+
+    toJSON() {
+      return {
+        dim: checkInteger(this.dim, "dim", 1, 65536),
+        rank: checkInteger(this.rank, "rank", 1, 4),
+        alpha: checkNumber(this.alpha, "alpha", 0, 1e6),
+        learning_rate: checkNumber(this.learningRate, "learningRate", 0, 1e6),
+      };
+    }
+  }
+
+  /** Quality feedback for `MicroLoraWasm.adapt` (`AdaptFeedbackWasm`). */
+  class AdaptFeedbackWasm {
+    /** @param {number} quality in [0, 1] */
+    constructor(quality) {
+      this.quality = checkNumber(quality, "quality", 0, 1);
+    }
+  }
+
+  /** Settings of the integrated engine (`IntelligentConfigWasm`). */
+  class IntelligentConfigWasm {
+    constructor() {
+      this._router = new HnswRouterConfigWasm();
+      this._lora = Object.assign(new MicroLoraConfigWasm(), { dim: this._router.dim });
+      this.useLora = true;
+      this.useSona = true;
+      this.seed = 0;
+    }
+
+    /** The router settings (edit them in place). */
+    routerConfig() {
+      return this._router;
+    }
+
+    /** The adapter settings (edit them in place; `dim` follows the router's). */
+    loraConfig() {
+      return this._lora;
+    }
+
+    toJSON() {
+      const lora = this._lora.toJSON();
+      return {
+        router: this._router.toJSON(),
+        sona: { rank: lora.rank, alpha: lora.alpha, instant_lr: lora.learning_rate, seed: this.seed },
+        use_lora: checkBoolean(this.useLora, "useLora"),
+        use_sona: checkBoolean(this.useSona, "useSona"),
+        seed: checkInteger(this.seed, "seed", 0, 2 ** 31 - 1),
+      };
+    }
+  }
+
+  /** Semantic router over an HNSW index (`HnswRouterWasm`). */
+  class HnswRouterWasm extends EngineObject {
+    /** @param {HnswRouterConfigWasm} [config] */
+    constructor(config = new HnswRouterConfigWasm()) {
+      super("HnswRouter", { config: config.toJSON() });
+      this.dim = config.dim;
+    }
+
+    /** @returns {Promise<number>} the new pattern's id */
+    addPattern(embedding, agent, taskType, description = "") {
+      checkVector(embedding, "embedding", this.dim);
+      checkText(agent, "agent");
+      checkText(taskType, "taskType");
+      checkText(description, "description");
+      return this._invoke("add_pattern", [embedding, agent, taskType, description]);
+    }
+
+    /** @returns {Promise<number>} the reinforced or new pattern's id */
+    learnPattern(embedding, agent, taskType, description, quality) {
+      checkVector(embedding, "embedding", this.dim);
+      checkText(agent, "agent");
+      checkText(taskType, "taskType");
+      checkText(description, "description");
+      checkNumber(quality, "quality", 0, 1);
+      return this._invoke("learn_pattern", [embedding, agent, taskType, description, quality]);
+    }
+
+    /** @returns {Promise<object>} {agent, taskType, confidence, alternatives, neighbors, latencyUs} */
+    async route(embedding) {
+      checkVector(embedding, "embedding", this.dim);
+      return camel(await this._invoke("route", [embedding]));
+    }
+
+    /** @param {number} patternId @param {boolean} success */
+    recordOutcome(patternId, success) {
+      checkInteger(patternId, "patternId", 0);
+      checkBoolean(success, "success");
+      return this._invoke("record_outcome", [patternId, success]);
+    }
+
+    /** @param {number} patternId */
+    removePattern(patternId) {
+      checkInteger(patternId, "patternId", 0);
+      return this._invoke("remove_pattern", [patternId]);
+    }
+
+    /** Statistics (the engine's snake_case keys). */
+    stats() {
+      return this._invoke("stats");
+    }
+
+    /** @returns {Promise<Uint8Array>} */
+    save() {
+      return this._invoke("to_bytes");
+    }
+
+    /** @param {Uint8Array} data @returns {Promise<HnswRouterWasm>} */
+    static async load(data) {
+      const router = await loadInto(HnswRouterWasm, "HnswRouter", data);
+      router.dim = (await router._invoke("config")).dim;
+      return router;
+    }
+  }
+
+  /** A MicroLoRA with the ruvllm configuration and quality feedback (`MicroLoraWasm`). */
+  class MicroLoraWasm extends EngineObject {
+    /** @param {MicroLoraConfigWasm} [config] */
+    constructor(config = new MicroLoraConfigWasm()) {
+      const options = config.toJSON();
+      super("MicroLoRA", options);
+      this.dim = options.dim;
+    }
+
+    /** @param {Float32Array} input @returns {Promise<Float32Array>} */
+    forward(input) {
+      checkVector(input, "input", this.dim);
+      return this._invoke("forward", [input], this.dim);
+    }
+
+    /** Accumulate quality feedback for `input`; `applyUpdates()` takes the step. */
+    adapt(input, feedback) {
+      checkVector(input, "input", this.dim);
+      const quality = feedback instanceof AdaptFeedbackWasm ? feedback.quality : checkNumber(feedback, "quality", 0, 1);
+      return this._invoke("accumulate", [input, quality]);
+    }
+
+    /** @returns {Promise<boolean>} whether the weights changed */
+    applyUpdates() {
+      return this._invoke("apply_updates");
+    }
+
+    deltaNorm() {
+      return this._invoke("delta_norm");
+    }
+
+    adaptCount() {
+      return this._invoke("adapt_count");
+    }
+
+    reset() {
+      return this._invoke("reset");
+    }
+
+    async stats() {
+      const [adaptCount, deltaNorm, paramCount, memoryBytes] = await Promise.all([
+        this._invoke("adapt_count"), this._invoke("delta_norm"), this._invoke("param_count"),
+        this._invoke("memory_bytes"),
+      ]);
+      return { adaptCount, deltaNorm, paramCount, memoryBytes };
+    }
+
+    /** @returns {Promise<string>} the adapter as JSON */
+    async save() {
+      return JSON.stringify(await this._invoke("to_dict"));
+    }
+  }
+
+  /** SONA's three learning loops on their own (`SonaInstantWasm`). */
+  class SonaInstantWasm extends EngineObject {
+    /** @param {number} [dim] */
+    constructor(dim = 384) {
+      checkInteger(dim, "dim", 1, 65536);
+      super("SonaInstant", { dim });
+      this.dim = dim;
+    }
+
+    /** The instant loop: @returns {Promise<object>} {applied, latencyUs, qualityDelta, qualityEma, currentRank} */
+    async instantAdapt(input, quality) {
+      checkVector(input, "input", this.dim);
+      checkNumber(quality, "quality", 0, 1);
+      return camel(await this._invoke("instant", [input, quality]));
+    }
+
+    /** @returns {Promise<Float32Array>} x + base and instant adapter deltas */
+    adapt(input) {
+      checkVector(input, "input", this.dim);
+      return this._invoke("adapt", [input], this.dim);
+    }
+
+    /** Run the background loop if due; what it did, or null. */
+    tick() {
+      return this._invoke("tick");
+    }
+
+    /** Statistics (the engine's snake_case keys). */
+    stats() {
+      return this._invoke("stats");
+    }
+
+    reset() {
+      return this._invoke("reset");
+    }
+  }
+
+  /** The integrated engine: route -> LoRA -> SONA (`IntelligentLLMWasm`). */
+  class IntelligentLLMWasm extends EngineObject {
+    /** @param {IntelligentConfigWasm} [config] */
+    /**
+     * With `init({persist})`, the first engine constructed is the persistent one: it is the
+     * restored engine when the store held a snapshot (then `config` is not used).
+     * @param {IntelligentConfigWasm} [config]
+     */
+    constructor(config = new IntelligentConfigWasm()) {
+      const options = config.toJSON();
+      const store = persistence && persistence.connection === requireConnection() && !persistence.owner
+        ? persistence : null;
+      const restored = store ? store.restored : null;
+      super("IntelligentLLM", { config: options }, restored ? restored.handle : null);
+      this.dim = restored ? restored.dim : options.router.dim;
+      this._persistence = store;
+      if (store) store.owner = this;
+    }
+
+    /** @returns {Promise<Float32Array>} the adapted vector */
+    async process(input, context = "", quality) {
+      this._checkInput(input, "input");
+      checkText(context, "context");
+      const args = [input, context];
+      if (quality !== undefined && quality !== null) args.push(checkNumber(quality, "quality", 0, 1));
+      return this._changed(this._invoke("process", args, this.dim));
+    }
+
+    /** @returns {Promise<object>} the routing decision, without learning */
+    async route(input) {
+      this._checkInput(input, "input");
+      return camel(await this._invoke("route", [input]));
+    }
+
+    /** The routing decision of the last `process` or `route` call, or null (camelCase keys). */
+    async lastResult() {
+      return camel(await this._invoke("last_result"));
+    }
+
+    /** SONA's instant loop on `input` with `quality`. */
+    async adapt(input, quality) {
+      this._checkInput(input, "input");
+      checkNumber(quality, "quality", 0, 1);
+      return camel(await this._changed(this._invoke("adapt", [input, quality])));
+    }
+
+    /** @returns {Promise<number>} the new pattern's id */
+    addPattern(embedding, agent, taskType, description = "") {
+      this._checkInput(embedding, "embedding");
+      checkText(agent, "agent");
+      checkText(taskType, "taskType");
+      checkText(description, "description");
+      return this._changed(this._invoke("add_pattern", [embedding, agent, taskType, description]));
+    }
+
+    /** @returns {Promise<number>} the reinforced or new pattern's id */
+    learnPattern(embedding, agent, taskType, description, quality) {
+      this._checkInput(embedding, "embedding");
+      checkText(agent, "agent");
+      checkText(taskType, "taskType");
+      checkText(description, "description");
+      checkNumber(quality, "quality", 0, 1);
+      return this._changed(this._invoke("learn_pattern", [embedding, agent, taskType, description, quality]));
+    }
+
+    /** Record whether the last routed request went well. */
+    recordOutcome(success) {
+      checkBoolean(success, "success");
+      return this._changed(this._invoke("record_outcome", [success]));
+    }
+
+    /** Run SONA's background loop now if due (the worker's timer also does); what it did, or null. */
+    tick() {
+      return this._changed(this._invoke("tick"));
+    }
+
+    /** Run SONA's deep loop now; what it changed. */
+    runDeep() {
+      return this._changed(this._invoke("run_deep"));
+    }
+
+    /**
+     * Statistics of every component as a JSON string, as the document's API has it
+     * (keys: router, lora, sona, totalPatterns, processed, config; the engine's snake_case inside).
+     * @returns {Promise<string>}
+     */
+    async stats() {
+      return JSON.stringify(await this._invoke("stats"));
+    }
+
+    /** @returns {Promise<Uint8Array>} the whole engine as a snapshot */
+    save() {
+      return this._invoke("save");
+    }
+
+    /** Forget everything learned. */
+    reset() {
+      return this._changed(this._invoke("reset"));
+    }
+
+    /** Save to the browser store now (with `init({persist})`). */
+    async persist() {
+      if (!this._persistence) throw new Error("persistence is off: call init({persist: name}) first");
+      await this._persistence.save();
+    }
+
+    /**
+     * @param {Uint8Array} data a snapshot from `save()`
+     * @param {IntelligentConfigWasm} [config] switches to apply (dimension must match)
+     * @returns {Promise<IntelligentLLMWasm>}
+     */
+    static async load(data, config) {
+      const extra = config ? [config.toJSON()] : [];
+      const llm = await loadInto(IntelligentLLMWasm, "IntelligentLLM", data, extra);
+      llm.dim = await llm._invoke("dim");
+      llm._persistence = null;
+      return llm;
+    }
+
+    _checkInput(value, name) {
+      checkVector(value, name, this.dim);
+    }
+
+    _changed(promise) {
+      if (this._persistence) promise.then(() => this._persistence.changed(), () => {});
+      return promise;
+    }
+  }
+
+  global.RuvLLM = {
+    init,
+    close,
+    setTickInterval,
+    versionInfo,
+    l2Normalize,
+    IntelligentConfigWasm,
+    IntelligentLLMWasm,
+    HnswRouterConfigWasm,
+    HnswRouterWasm,
+    MicroLoraConfigWasm,
+    MicroLoraWasm,
+    AdaptFeedbackWasm,
+    SonaInstantWasm,
+    WasmMicroLoRA,
+    WasmScopedLoRA,
+    WasmTrajectoryBuffer,
+    /** Set the URL other files are resolved against (the ES module does this). */
+    setBaseUrl(url) {
+      baseUrl = String(url);
+    },
+  };
+})(globalThis);

@@ -1,0 +1,95 @@
+"""HnswIndex and HnswRouter inside real Pyodide: recall against brute force, exactness
+when small, removal, snapshots, bad input and routing, as on CPython."""
+
+from pytest_pyodide import run_in_pyodide
+
+
+@run_in_pyodide(packages=["numpy", "ruvllm_web"], pytest_assert_rewrites=False)
+def test_index_recall_removal_and_round_trip(selenium):
+    import numpy as np
+
+    from ruvllm_web import HnswIndex
+    from ruvllm_web.row_scores import USES_BLAS
+
+    assert not USES_BLAS  # Pyodide's numpy has no BLAS: the einsum kernel is used
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((10, 32)).astype(np.float32)
+    data = (centres[rng.integers(0, 10, 1100)] + 0.15 * rng.standard_normal((1100, 32))).astype(np.float32)
+    unit = data / np.linalg.norm(data, axis=1, keepdims=True)
+    index = HnswIndex(32, exact_threshold=0)
+    index.add_batch(data[:1000])
+    hits = 0
+    for query in data[1000:]:
+        ids, _ = index.search(query, 10)
+        truth = np.argsort(-(unit[:1000] @ (query / np.linalg.norm(query))))[:10]
+        hits += len(set(ids.tolist()) & set(truth.tolist()))
+    assert hits / 1000 >= 0.95, hits
+    for ident in range(0, 1000, 4):
+        index.remove(ident)
+    for ident in range(1, 1000, 37):
+        assert index.search(data[ident], 1)[0][0] == ident
+    assert not {int(i) for i in index.search(data[0], 50)[0]} & set(range(0, 1000, 4))
+    loaded = HnswIndex.from_bytes(index.to_bytes())
+    for query in data[1000:1020]:
+        for a, b in zip(index.search(query, 10), loaded.search(query, 10)):
+            assert np.array_equal(a, b)
+
+
+@run_in_pyodide(packages=["numpy", "ruvllm_web"], pytest_assert_rewrites=False)
+def test_index_small_is_exact_and_bad_input_is_refused(selenium):
+    import numpy as np
+
+    from ruvllm_web import HnswIndex
+
+    data = np.random.default_rng(2).standard_normal((60, 8)).astype(np.float32)
+    for metric in ("cosine", "dot", "l2"):
+        index = HnswIndex(8, metric=metric)
+        index.add_batch(data[:50])
+        for query in data[50:]:
+            if metric == "cosine":
+                scores = (data[:50] / np.linalg.norm(data[:50], axis=1, keepdims=True)) @ query
+            elif metric == "dot":
+                scores = data[:50] @ query
+            else:
+                scores = -np.linalg.norm(data[:50] - query, axis=1)
+            assert index.search(query, 5)[0].tolist() == np.argsort(-scores)[:5].tolist()
+    index = HnswIndex(8)
+    assert index.search(data[0], 3)[0].shape == (0,)
+    for call in (
+        lambda: index.add(np.zeros(8)),
+        lambda: index.add(np.ones(7)),
+        lambda: index.add(np.full(8, np.nan)),
+        lambda: index.search(data[0], 0),
+        lambda: index.remove(5),
+    ):
+        try:
+            call()
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("bad input was accepted")
+    assert len(index) == 0
+
+
+@run_in_pyodide(packages=["numpy", "ruvllm_web"], pytest_assert_rewrites=False)
+def test_router_routes_learns_and_round_trips(selenium):
+    import json
+
+    import numpy as np
+
+    from ruvllm_web import HnswRouter, RouterConfig
+
+    rng = np.random.default_rng(3)
+    code, prose = rng.standard_normal(16), rng.standard_normal(16)
+    router = HnswRouter(RouterConfig(dim=16, top_k=5))
+    assert router.route(code).agent is None
+    for i in range(5):
+        router.add_pattern(code + 0.05 * rng.standard_normal(16), "coder", "code")
+        router.learn_pattern(prose + 0.05 * rng.standard_normal(16), "writer", "prose", "text", 0.9)
+    result = router.route(code)
+    assert result.agent == "coder" and 0.5 < result.confidence <= 1.0
+    assert router.record_outcome(result, True) >= 1
+    assert json.loads(json.dumps(router.stats()))["total_patterns"] == len(router)
+    loaded = HnswRouter.from_bytes(router.to_bytes())
+    assert loaded.patterns() == router.patterns()
+    assert loaded.route(prose).agent == "writer"

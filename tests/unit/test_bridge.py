@@ -1,0 +1,107 @@
+"""The worker bridge on CPython: the calls the JS side relies on, and their refusals."""
+
+import numpy as np
+import pytest
+
+from ruvllm_web import __version__, bridge
+from ruvllm_web.intelligent import IntelligentLLM
+
+
+@pytest.fixture(autouse=True)
+def empty_table():
+    yield
+    bridge._objects.clear()
+
+
+def test_version_info() -> None:
+    info = bridge.version_info()
+    assert info["ruvllm_web"] == __version__ and info["numpy"] == np.__version__
+
+
+def test_l2_normalize_returns_unit_float32() -> None:
+    out = bridge.l2_normalize(np.array([3, 4], dtype=np.float32))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [0.6, 0.8], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        ([0.0, 0.0], ValueError, "all zeros"),
+        ([], ValueError, "length must be >= 1"),
+        ("abc", TypeError, "array of numbers"),
+        ([1.0, float("inf")], ValueError, "NaN or Inf"),
+    ],
+)
+def test_l2_normalize_refuses_bad_vectors(bad, error, message) -> None:
+    with pytest.raises(error, match=message):
+        bridge.l2_normalize(bad)
+
+
+def test_every_call_named_in_calls_exists() -> None:
+    assert all(callable(getattr(bridge, name)) for name in bridge.CALLS)
+
+
+def test_objects_by_handle() -> None:
+    bridge.create(7, "MicroLoRA", {"dim": 4, "alpha": 0.5})
+    x = np.array([1, 2, 3, 4], dtype=np.float32)
+    out = bridge.invoke(7, "forward", x)
+    np.testing.assert_array_equal(out, x)  # B starts at zero: identity
+    assert bridge.invoke(7, "adapt_count") == 0
+    assert bridge.invoke(7, "adapt", np.ones(4, dtype=np.float32)) is True
+    np.testing.assert_array_equal(bridge.forward_buffers(7, x), bridge._objects[7].forward(x))
+    bridge.free(7)
+    with pytest.raises(ValueError, match="no engine object with handle 7"):
+        bridge.invoke(7, "forward", x)
+
+
+def test_results_become_plain_values() -> None:
+    bridge.create(1, "IntelligentLLM", {"config": {"router": {"dim": 8}}})
+    bridge.invoke(1, "add_pattern", np.ones(8, dtype=np.float32), "coder", "code", "d")
+    routed = bridge.invoke(1, "route", np.ones(8, dtype=np.float32))
+    assert routed["agent"] == "coder" and isinstance(routed["neighbors"], list)
+    assert isinstance(routed["neighbors"][0], dict)
+    assert bridge.invoke(1, "last_result")["agent"] == "coder"
+    assert bridge.invoke(1, "dim") == 8
+    saved = bridge.invoke(1, "save")
+    assert isinstance(saved, bytes)
+    bridge.load(2, "IntelligentLLM", memoryview(saved))
+    assert isinstance(bridge._objects[2], IntelligentLLM) and bridge.invoke(2, "route", np.ones(8))["agent"] == "coder"
+
+
+def test_tick_all_runs_due_background_loops() -> None:
+    bridge.create(1, "IntelligentLLM", {"config": {"router": {"dim": 8}, "sona": {"min_batch": 1}}})
+    bridge.create(2, "MicroLoRA", {"dim": 8})
+    bridge.invoke(1, "add_pattern", np.ones(8, dtype=np.float32), "coder", "code")
+    bridge.invoke(1, "process", np.ones(8, dtype=np.float32), "x", 1.0)
+    assert bridge.tick_all(1e9) == 1
+    assert bridge.tick_all(1e9) == 0
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: bridge.create(1, "Nope", {}), ValueError, "unknown engine class 'Nope'"),
+        (lambda: bridge.create(0, "MicroLoRA", {}), ValueError, "handle must be >= 1"),
+        (lambda: bridge.create(1, "MicroLoRA", {"dimension": 3}), TypeError, "dimension"),
+        (lambda: bridge.create(1, "MicroLoRA", ["x"]), TypeError, "options"),
+        (lambda: bridge.invoke(99, "forward"), ValueError, "no engine object"),
+        (lambda: bridge.load(3, "IntelligentLLM", "text"), TypeError, "snapshot"),
+        (lambda: bridge.load(3, "IntelligentLLM", b"junk"), ValueError, "truncated"),
+        (lambda: bridge.forward_buffers(5, np.ones(4)), ValueError, "no engine object"),
+    ],
+)
+def test_bad_calls_are_refused(call, error, message) -> None:
+    with pytest.raises(error, match=message):
+        call()
+    assert 3 not in bridge._objects
+
+
+def test_private_and_unknown_methods_are_refused() -> None:
+    bridge.create(1, "MicroLoRA", {"dim": 4})
+    with pytest.raises(ValueError, match="has no method '_descend'"):
+        bridge.invoke(1, "_descend", np.ones(4))
+    with pytest.raises(ValueError, match="has no method 'nope'"):
+        bridge.invoke(1, "nope")
+    with pytest.raises(ValueError, match="already in use"):
+        bridge.create(1, "MicroLoRA", {"dim": 4})

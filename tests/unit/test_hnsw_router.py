@@ -1,0 +1,231 @@
+"""HnswRouter: similarity x success voting, learning and reinforcement, outcomes, eviction,
+the pattern library API the SONA deep loop uses, statistics, snapshots and bad input."""
+
+import json
+
+import numpy as np
+import pytest
+
+from ruvllm_web import HnswRouter, RouterConfig, RoutingResult
+
+DIM = 16
+
+
+def unit(seed: int) -> np.ndarray:
+    vector = np.random.default_rng(seed).standard_normal(DIM).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def near(vector: np.ndarray, seed: int, noise: float = 0.05) -> np.ndarray:
+    return (vector + noise * np.random.default_rng(seed).standard_normal(DIM)).astype(np.float32)
+
+
+def two_agent_router(**overrides) -> tuple[HnswRouter, np.ndarray, np.ndarray]:
+    router = HnswRouter(RouterConfig(dim=DIM, top_k=5, **overrides))
+    code, prose = unit(1), unit(2)
+    for i in range(6):
+        router.add_pattern(near(code, 10 + i), "coder", "code_generation", f"code {i}")
+        router.add_pattern(near(prose, 20 + i), "writer", "writing", f"prose {i}")
+    return router, code, prose
+
+
+def test_presets_and_validation() -> None:
+    fast, high = RouterConfig.fast(), RouterConfig.high_recall()
+    assert (fast.m, fast.ef_construction, fast.ef_search, fast.top_k) == (16, 100, 50, 5)
+    assert (high.m, high.ef_construction, high.ef_search, high.top_k) == (48, 400, 200, 20)
+    assert fast.dim == high.dim == 384
+    for bad in ({"dim": 0}, {"top_k": 0}, {"min_confidence": 1.5}, {"max_patterns": 0}, {"success_alpha": -0.1}):
+        with pytest.raises(ValueError):
+            RouterConfig(**bad)
+    with pytest.raises(TypeError):
+        RouterConfig(top_k=2.5)
+    with pytest.raises(TypeError):
+        HnswRouter({"dim": 4})
+
+
+def test_empty_router_says_no_patterns() -> None:
+    router = HnswRouter(RouterConfig(dim=DIM))
+    result = router.route(unit(0))
+    assert result.agent is None and result.task_type is None and result.confidence == 0.0
+    assert result.neighbors == [] and result.alternatives == []
+    assert router.stats()["queries"] == 1 and router.stats()["hits"] == 0
+
+
+def test_routes_to_the_agent_of_the_nearest_cluster() -> None:
+    router, code, prose = two_agent_router()
+    result = router.route(near(code, 99))
+    assert result.agent == "coder" and result.task_type == "code_generation"
+    assert 0.5 < result.confidence <= 1.0
+    assert router.route(near(prose, 98)).agent == "writer"
+    assert json.loads(json.dumps(result.to_dict()))["agent"] == "coder"
+    assert len(result.neighbors) == 5 and result.latency_us > 0
+
+
+def test_confidence_is_the_similarity_times_success_vote_share() -> None:
+    router = HnswRouter(RouterConfig(dim=DIM, top_k=3))
+    base = unit(3)
+    a = router.add_pattern(near(base, 1), "a", "t")
+    b = router.add_pattern(near(base, 2), "b", "t")
+    c = router.add_pattern(near(base, 3), "b", "t")
+    for _ in range(5):
+        router.record_outcome(b, False)
+    result = router.route(base)
+    sims = {i: float(router.pattern_embedding(i) @ base) for i in (a, b, c)}
+    rates = {i: router.pattern(i).success_rate for i in (a, b, c)}
+    votes = {"a": sims[a] * rates[a], "b": sims[b] * rates[b] + sims[c] * rates[c]}
+    winner = max(votes, key=votes.get)
+    assert result.agent == winner
+    assert result.confidence == pytest.approx(votes[winner] / sum(votes.values()), rel=1e-4)
+    assert [name for name, _ in result.alternatives] == [n for n in votes if n != winner]
+
+
+def test_failures_shift_the_route() -> None:
+    router = HnswRouter(RouterConfig(dim=DIM, top_k=4))
+    base = unit(4)
+    bad = router.add_pattern(near(base, 1, 0.01), "bad", "t")
+    router.add_pattern(near(base, 2, 0.3), "good", "t")
+    assert router.route(base).agent == "bad"
+    for _ in range(20):
+        result = router.route(base)
+        router.record_outcome(result, result.agent == "good")
+    assert router.route(base).agent == "good"
+    assert router.pattern(bad).failures > 0 and router.pattern(bad).success_rate < 0.5
+
+
+def test_learn_pattern_reinforces_near_duplicates_of_the_same_agent_only() -> None:
+    router = HnswRouter(RouterConfig(dim=DIM, merge_similarity=0.95))
+    base = unit(5)
+    first = router.learn_pattern(base, "coder", "code", "write code", 0.8)
+    again = router.learn_pattern(near(base, 1, 0.01), "coder", "code", "write code", 0.2)
+    assert again == first and len(router) == 1
+    record = router.pattern(first)
+    assert record.usage_count == 1 and record.success_rate == pytest.approx(0.8 + 0.1 * (0.2 - 0.8))
+    other_agent = router.learn_pattern(base, "writer", "code", "same text", 0.9)
+    far = router.learn_pattern(unit(6), "coder", "code", "different", 0.5)
+    assert len({first, other_agent, far}) == 3 and len(router) == 3
+    assert router.pattern(other_agent).success_rate == pytest.approx(0.9)
+
+
+def test_task_type_filter() -> None:
+    router, code, _ = two_agent_router()
+    result = router.route(code, task_type="writing")
+    assert result.agent == "writer" and all(n.task_type == "writing" for n in result.neighbors)
+    assert router.route(code, task_type="unknown").agent is None
+
+
+def test_max_patterns_evicts_the_least_recently_used() -> None:
+    router = HnswRouter(RouterConfig(dim=DIM, max_patterns=3, top_k=1))
+    ids = [router.add_pattern(unit(i), f"agent{i}", "t") for i in range(3)]
+    router.route(unit(0))  # pattern 0 is now the most recently used
+    newest = router.add_pattern(unit(7), "agent7", "t")
+    assert len(router) == 3 and ids[1] not in router and ids[0] in router and newest in router
+    assert router.stats()["evictions"] == 1
+
+
+def test_pattern_library_api_for_the_deep_loop() -> None:
+    router, code, _ = two_agent_router()
+    records = router.patterns()
+    assert [r.id for r in records] == sorted(r.id for r in records) and len(records) == 12
+    ids, matrix = router.embeddings()
+    assert ids.tolist() == [r.id for r in records] and matrix.shape == (12, DIM)
+    np.testing.assert_allclose(np.linalg.norm(matrix, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(matrix[3], router.pattern_embedding(int(ids[3])))
+    keep, drop = records[0].id, records[2].id
+    router.record_outcome(keep, True)
+    router.record_outcome(drop, False)
+    router.route(code)
+    before_keep, before_drop = router.pattern(keep), router.pattern(drop)
+    router.merge_patterns(keep, drop)
+    merged = router.pattern(keep)
+    assert drop not in router and len(router) == 11
+    assert merged.usage_count == before_keep.usage_count + before_drop.usage_count
+    assert (merged.successes, merged.failures) == (1, 1)
+    assert merged.created == min(before_keep.created, before_drop.created)
+    assert json.loads(json.dumps(merged.to_dict()))["id"] == keep
+    with pytest.raises(ValueError):
+        router.merge_patterns(keep, keep)
+    router.remove_pattern(keep)
+    assert keep not in router and all(n.pattern_id != keep for n in router.route(code).neighbors)
+
+
+def test_stats_are_json_and_count_hits() -> None:
+    router, code, prose = two_agent_router(min_confidence=0.6)
+    for i in range(10):
+        router.route(near(code, 100 + i))
+    router.route(code + prose)
+    stats = router.stats()
+    assert json.loads(json.dumps(stats)) == stats
+    assert stats["total_patterns"] == 12 and stats["queries"] == 11
+    assert 10 <= stats["hits"] <= 11 and stats["hit_rate"] == stats["hits"] / 11
+    assert stats["patterns_per_agent"] == {"coder": 6, "writer": 6}
+    assert 0 < stats["latency_us"]["p50"] <= stats["latency_us"]["p99"]
+
+
+def test_round_trip_keeps_routes_and_statistics() -> None:
+    router, code, prose = two_agent_router()
+    router.record_outcome(router.route(code), False)
+    loaded = HnswRouter.from_bytes(router.to_bytes())
+    assert loaded.patterns() == router.patterns()
+    assert loaded.stats()["queries"] == router.stats()["queries"]
+    for query in (code, prose, code + prose):
+        a, b = router.route(query), loaded.route(query)
+        assert (a.agent, a.confidence, a.neighbors) == (b.agent, b.confidence, b.neighbors)
+    assert loaded.to_bytes() != b"" and isinstance(router.route(code), RoutingResult)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda meta, arrays: meta["patterns"].pop(),
+        lambda meta, arrays: meta["patterns"][0].__setitem__("success_rate", 2.0),
+        lambda meta, arrays: meta["patterns"][0].__setitem__("agent", 5),
+        lambda meta, arrays: meta["patterns"][0].__setitem__("last_used", 10**9),
+        lambda meta, arrays: meta["config"].__setitem__("dim", 17),
+        lambda meta, arrays: meta["counters"].__setitem__("hits", 10**6),
+        lambda meta, arrays: arrays.__setitem__("latencies", np.array([np.nan])),
+        lambda meta, arrays: arrays.pop("index/stored"),
+    ],
+)
+def test_corrupted_state_is_refused(tamper) -> None:
+    router, code, _ = two_agent_router()
+    router.route(code)
+    meta, arrays = router.to_state()
+    tamper(meta, arrays)
+    with pytest.raises(ValueError):
+        HnswRouter.from_state(meta, arrays)
+    blob = router.to_bytes()
+    for bad in (blob[:-1], blob[:50] + b"\x00" + blob[51:]):
+        with pytest.raises(ValueError):
+            HnswRouter.from_bytes(bad)
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda r: r.route(np.ones(DIM - 1)), ValueError),
+        (lambda r: r.route(np.full(DIM, np.nan)), ValueError),
+        (lambda r: r.route(np.zeros(DIM)), ValueError),
+        (lambda r: r.route("text"), TypeError),
+        (lambda r: r.route(np.ones(DIM), task_type=3), TypeError),
+        (lambda r: r.add_pattern(np.zeros(DIM), "a", "t"), ValueError),
+        (lambda r: r.add_pattern(np.ones(DIM), "", "t"), ValueError),
+        (lambda r: r.add_pattern(np.ones(DIM), "a" * 5000, "t"), ValueError),
+        (lambda r: r.add_pattern(np.ones(DIM), None, "t"), TypeError),
+        (lambda r: r.learn_pattern(np.ones(DIM), "a", "t", "d", 1.5), ValueError),
+        (lambda r: r.learn_pattern(np.ones(DIM), "a", "t", "d", "high"), TypeError),
+        (lambda r: r.record_outcome(999, True), ValueError),
+        (lambda r: r.record_outcome(0, "yes"), TypeError),
+        (lambda r: r.remove_pattern(999), ValueError),
+        (lambda r: r.remove_pattern("0"), TypeError),
+        (lambda r: r.merge_patterns(0, 999), ValueError),
+        (lambda r: r.pattern_embedding(999), ValueError),
+    ],
+)
+def test_bad_input_is_refused_and_changes_nothing(call, error) -> None:
+    router = HnswRouter(RouterConfig(dim=DIM, max_patterns=2))
+    router.add_pattern(unit(1), "a", "t")
+    router.add_pattern(unit(2), "b", "t")
+    before = router.to_bytes()
+    with pytest.raises(error):
+        call(router)
+    assert router.to_bytes() == before

@@ -1,0 +1,186 @@
+"""SONA's three loops: instant steps follow the advantage, the background loop consolidates
+into the base adapter and the pattern library under EWC++, the deep loop merges and prunes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ruvllm_web.hnsw_router import HnswRouter
+from ruvllm_web.router_types import RouterConfig
+from ruvllm_web.sona import SonaConfig, SonaInstant
+
+DIM = 32
+
+
+def unit(rng: np.random.Generator, n: int = 1) -> np.ndarray:
+    rows = rng.normal(size=(n, DIM)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_quality_ema_and_advantage_gate() -> None:
+    sona = SonaInstant(DIM, SonaConfig(ema_beta=0.5, min_advantage=0.2))
+    x = unit(np.random.default_rng(0))[0]
+    first = sona.instant(x, 0.6)  # advantage 0.1 < 0.2: no step
+    assert not first.applied and first.quality_delta == pytest.approx(0.1)
+    assert first.quality_ema == pytest.approx(0.55)
+    second = sona.instant(x, 1.0)  # advantage 0.45: a step
+    assert second.applied and second.quality_ema == pytest.approx(0.775)
+    assert sona.stats()["instant"]["updates"] == 1 and sona.requests == 2
+
+
+def test_instant_step_moves_output_toward_direction_by_sign_of_advantage() -> None:
+    rng = np.random.default_rng(1)
+    x, d = unit(rng, 2)
+    for quality, sign in ((1.0, 1.0), (0.0, -1.0)):
+        sona = SonaInstant(DIM, SonaConfig(min_advantage=0.0))
+        for _ in range(5):  # B starts at zero: the first step only moves B
+            sona.instant(x, 0.5 + 0.5 * sign, d)
+        before = float(np.dot(sona.adapt(x), d))
+        sona.instant(x, quality, d)
+        after = float(np.dot(sona.adapt(x), d))
+        assert np.sign(after - before) == sign, (quality, before, after)
+
+
+def test_tick_is_gated_by_interval_and_batch_size() -> None:
+    sona = SonaInstant(DIM, SonaConfig(interval_ms=100, min_batch=3, min_advantage=0.0))
+    rng = np.random.default_rng(2)
+    for x in unit(rng, 2):
+        sona.instant(x, 1.0)
+    assert sona.tick(now=10.0) is None  # only 2 waiting
+    sona.instant(unit(rng)[0], 1.0)
+    assert sona.tick(now=10.0)["trajectories"] == 3
+    sona.instant(unit(rng)[0], 1.0)
+    assert sona.tick(now=10.05) is None  # interval not over, and too few
+    assert sona.tick(now=10.05, force=True)["trajectories"] == 1
+    assert sona.ticks == 2 and sona.trajectories.pending == 0
+
+
+def test_background_distils_instant_into_base() -> None:
+    sona = SonaInstant(DIM, SonaConfig(min_advantage=0.0, min_batch=1, transfer=0.5, instant_lr=0.05))
+    rng = np.random.default_rng(3)
+    xs, d = unit(rng, 8), unit(rng)[0]
+    for i in range(40):
+        sona.instant(xs[i % 8], 1.0 if i % 2 else 0.0, d)
+    instant_before = sona.instant_lora.delta_norm()
+    assert instant_before > 0 and sona.base_lora.delta_norm() == 0
+    report = sona.tick(now=1.0)
+    assert report["distilled"] > 0
+    assert sona.instant_lora.delta_norm() == pytest.approx(0.5 * instant_before, rel=1e-5)
+    assert sona.base_lora.delta_norm() > 0
+
+
+def test_background_turns_good_routed_requests_into_patterns() -> None:
+    router = HnswRouter(RouterConfig(dim=DIM))
+    sona = SonaInstant(DIM, SonaConfig(min_batch=1, learn_quality=0.7), router=router)
+    rng = np.random.default_rng(4)
+    good, bad = unit(rng, 2)
+    sona.instant(good, 0.9, agent="coder", task_type="code", context="write a parser")
+    sona.instant(bad, 0.2, agent="tester", task_type="test", context="flaky")
+    sona.tick(now=1.0)
+    records = router.patterns()
+    assert [(r.agent, r.description) for r in records] == [("coder", "write a parser")]
+    np.testing.assert_allclose(router.pattern_embedding(records[0].id), good, atol=1e-6)
+
+
+def test_deep_loop_merges_duplicates_and_prunes_failures() -> None:
+    router = HnswRouter(RouterConfig(dim=DIM, merge_similarity=1.0))
+    rng = np.random.default_rng(5)
+    base = unit(rng, 3)
+    keep = router.add_pattern(base[0], "coder", "code")
+    twin = router.add_pattern(base[0] + 1e-4, "coder", "code")
+    other_agent = router.add_pattern(base[0] + 2e-4, "tester", "test")
+    doomed = router.add_pattern(base[1], "tester", "test")
+    for _ in range(30):
+        router.record_outcome(doomed, False)
+    healthy = router.add_pattern(base[2], "coder", "code")
+    sona = SonaInstant(DIM, SonaConfig(prune_age=1, merge_similarity=0.99), router=router)
+    report = sona.deep()
+    ids = {r.id for r in router.patterns()}
+    assert keep in ids and twin not in ids, "same-agent near-duplicates merge into the older"
+    assert other_agent in ids, "another agent's pattern is never merged"
+    assert doomed not in ids and healthy in ids
+    assert report["merged"] == 1 and report["pruned"] == 1
+    assert sona.stats()["patterns_merged"] == 1 and sona.stats()["deep"]["runs"] == 1
+
+
+def test_deep_loop_is_triggered_by_request_count() -> None:
+    router = HnswRouter(RouterConfig(dim=DIM))
+    sona = SonaInstant(DIM, SonaConfig(deep_every=5, min_batch=1, deep_quality=1e9), router=router)
+    rng = np.random.default_rng(6)
+    for x in unit(rng, 5):
+        sona.instant(x, 0.5)
+    assert "deep" in sona.tick(now=1.0)
+    assert sona.deep_runs == 1 and sona.requests_since_deep == 0
+
+
+def test_ewc_protects_an_earlier_task() -> None:
+    """Learn task A, then task B on the base adapter; A's gain survives better with EWC++."""
+
+    def gain_on_a(strength: float) -> tuple[float, float]:
+        config = SonaConfig(min_advantage=0.0, min_batch=1, max_batch=64, transfer=1.0, instant_lr=0.05,
+                            base_lr=0.05, ewc_strength=strength, consolidate_every=1, alpha=0.5, ema_beta=0.0)
+        sona = SonaInstant(DIM, config)
+        rng = np.random.default_rng(7)
+        task_a, task_b = unit(rng, 16), unit(rng, 16)
+        target_a, target_b = unit(rng)[0], unit(rng)[0]
+
+        def score(xs: np.ndarray, target: np.ndarray) -> float:
+            return float(np.mean([np.dot(sona.adapt(x) - x, target) for x in xs]))
+
+        for _ in range(30):
+            for x in task_a:
+                sona.instant(x, 1.0, target_a)
+            sona.tick(force=True)
+        after_a = score(task_a, target_a)
+        for _ in range(30):
+            for x in task_b:
+                sona.instant(x, 1.0, target_b)
+            sona.tick(force=True)
+        return after_a, score(task_a, target_a)
+
+    learned, kept_without = gain_on_a(0.0)
+    learned_ewc, kept_with = gain_on_a(50.0)
+    assert learned > 0 and learned_ewc > 0
+    assert kept_with / learned_ewc > kept_without / learned, (kept_with, learned_ewc, kept_without, learned)
+
+
+def test_state_round_trip_gives_identical_behaviour() -> None:
+    router = HnswRouter(RouterConfig(dim=DIM))
+    sona = SonaInstant(DIM, SonaConfig(min_advantage=0.0, min_batch=2), router=router)
+    rng = np.random.default_rng(8)
+    xs = unit(rng, 6)
+    for i, x in enumerate(xs):
+        sona.instant(x, (i % 3) / 2, agent="a", task_type="t")
+    sona.tick(now=1.0)
+    sona.instant(xs[0], 0.9, agent="a")
+    meta, arrays = sona.to_state()
+    twin = SonaInstant.from_state(meta, arrays, HnswRouter.from_state(*router.to_state()))
+    for x in xs:
+        np.testing.assert_array_equal(twin.adapt(x), sona.adapt(x))
+    assert twin.tick(now=5.0, force=True) == sona.tick(now=5.0, force=True)
+    np.testing.assert_array_equal(twin.adapt(xs[1]), sona.adapt(xs[1]))
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda s: s.instant(np.ones(DIM - 1), 0.5), ValueError, "expected 32"),
+        (lambda s: s.instant(np.full(DIM, np.nan), 0.5), ValueError, "NaN"),
+        (lambda s: s.instant(np.ones(DIM), 1.5), ValueError, "quality"),
+        (lambda s: s.instant(np.zeros(DIM), 0.5), ValueError, "all zeros"),
+        (lambda s: s.instant(np.ones(DIM), 0.5, agent=3), TypeError, "agent"),
+        (lambda s: s.instant(np.ones(DIM), 0.5, context="x" * 5000), ValueError, "context"),
+        (lambda s: s.deep(), ValueError, "no router"),
+    ],
+)
+def test_bad_input_changes_nothing(call, error, message) -> None:
+    sona = SonaInstant(DIM)
+    sona.instant(np.ones(DIM), 0.9)
+    before = sona.to_state()
+    with pytest.raises(error, match=message):
+        call(sona)
+    after = sona.to_state()
+    assert before[0] == after[0]
+    for name in before[1]:
+        np.testing.assert_array_equal(before[1][name], after[1][name])

@@ -1,0 +1,214 @@
+// The ruvllm-web Web Worker (a module worker).
+//
+// Loads the self-hosted Pyodide runtime, numpy and the ruvllm_web wheel from
+// this worker's own origin, then serves the page's requests one at a time, in
+// arrival order, and runs SONA's background loop on a timer between them.
+//
+// Messages (plain objects):
+//   worker -> page  {type: "progress", stage, fraction, detail}
+//                   {type: "ready", versions} | {type: "failed", message}
+//   page -> worker  {type: "arena", buffer}            a SharedArrayBuffer for vectors (optional)
+//                   {type: "timer", intervalMs}        0 pauses the background loop
+//                   {id, call, args}                   call: a ruvllm_web.bridge function name
+//   worker -> page  {id, ok: true, result} | {id, ok: false, error: {type, message}}
+//                   {type: "tick", ran, ms}            after a timer tick that did work
+// Vectors travel as Float32Arrays (transferred), or, when the page shared an
+// arena, as {$f32: [offset, length]} slices of it. A request may carry
+// `out: [offset, length]`: the Float32Array result is then written into the
+// arena there instead of being sent back.
+
+import { loadPyodide } from "./pyodide/pyodide.mjs";
+
+const PYODIDE_URL = new URL("./pyodide/", import.meta.url).href;
+
+/** @param {string} stage @param {number} fraction @param {string} detail */
+function progress(stage, fraction, detail) {
+  self.postMessage({ type: "progress", stage, fraction, detail });
+}
+
+async function load() {
+  const started = performance.now();
+  progress("runtime", 0.05, "loading the Python runtime");
+  const pyodide = await loadPyodide({ indexURL: PYODIDE_URL });
+  progress("numpy", 0.6, "loading numpy and the engine");
+  const failures = [];
+  await pyodide.loadPackage(["numpy", "ruvllm_web"], {
+    messageCallback: () => {},
+    errorCallback: (message) => failures.push(message),
+    checkIntegrity: true,
+  });
+  if (failures.length > 0) {
+    throw new Error(`could not load packages: ${failures.join("; ")}`);
+  }
+  progress("engine", 0.9, "starting the engine");
+  const bridge = pyodide.pyimport("ruvllm_web.bridge");
+  /** The bridge functions the page may call, each proxied once. */
+  const calls = new Map(toJs(bridge.CALLS).map((name) => [name, bridge[name]]));
+  const versions = toJs(bridge.version_info());
+  versions.pyodide = pyodide.version;
+  versions.loadMs = Math.round(performance.now() - started);
+  progress("engine", 1, "ready");
+  return { pyodide, bridge, calls, versions };
+}
+
+/** Float32 view of the shared arena, or null on the transfer path. */
+let arena = null;
+
+/**
+ * Preallocated numpy buffers that shared-arena vectors are copied into, one per
+ * (argument position, length), with a JS view onto each buffer's wasm memory.
+ * @type {Map<string, {array: any, view: Float32Array | null}>}
+ */
+const scratch = new Map();
+
+/** Copy arena[offset, offset + length) into a reusable numpy float32 array and return that array. */
+function scratchArgument(runtime, position, offset, length) {
+  const key = `${position}:${length}`;
+  let entry = scratch.get(key);
+  if (!entry) {
+    entry = { array: runtime.calls.get("scratch_vector")(length), view: null };
+    scratch.set(key, entry);
+  }
+  if (!entry.view || entry.view.length === 0) {
+    // (Re)acquire the view: a wasm memory growth detaches the old one.
+    const buffer = entry.array.getBuffer("f32");
+    entry.view = buffer.data;
+    buffer.release();
+  }
+  entry.view.set(arena.subarray(offset, offset + length));
+  return entry.array;
+}
+
+/** Turn message arguments into Python-callable values. Returns [values, proxiesToDestroy]. */
+function decodeArguments(runtime, args) {
+  const owned = [];
+  const values = args.map((arg, position) => {
+    if (arg && typeof arg === "object" && Array.isArray(arg.$f32)) {
+      return scratchArgument(runtime, position, arg.$f32[0], arg.$f32[1]);
+    }
+    if (ArrayBuffer.isView(arg) || (arg && typeof arg === "object")) {
+      const value = runtime.pyodide.toPy(arg);
+      owned.push(value);
+      return value;
+    }
+    return arg;
+  });
+  return [values, owned];
+}
+
+/**
+ * Convert a Python result to a JS value and release the proxy.
+ * numpy arrays become typed-array copies; dicts become plain objects; bytes become Uint8Array.
+ */
+function toJs(value) {
+  if (value === null || typeof value !== "object" || !value.toJs) {
+    return value;
+  }
+  try {
+    if (value.type === "numpy.ndarray") {
+      const buffer = value.getBuffer();
+      try {
+        return buffer.data.slice();
+      } finally {
+        buffer.release();
+      }
+    }
+    return value.toJs({ dict_converter: Object.fromEntries, create_pyproxies: false });
+  } finally {
+    value.destroy();
+  }
+}
+
+/** Write a numpy float32 result into the arena at `out`; returns the length written. */
+function writeResult(value, out) {
+  const buffer = value.getBuffer("f32");
+  try {
+    if (buffer.data.length !== out[1]) {
+      throw new Error(`result has ${buffer.data.length} values, the output view ${out[1]}`);
+    }
+    arena.set(buffer.data, out[0]);
+    return out[1];
+  } finally {
+    buffer.release();
+    value.destroy();
+  }
+}
+
+/** Describe a thrown value as {type, message}, Python errors by their last traceback line. */
+function describeError(error) {
+  if (error && error.constructor && error.constructor.name === "PythonError") {
+    const lines = String(error.message).trim().split("\n");
+    const last = lines[lines.length - 1];
+    const split = last.indexOf(": ");
+    return split > 0
+      ? { type: last.slice(0, split), message: last.slice(split + 2) }
+      : { type: error.type || "Error", message: last };
+  }
+  return { type: (error && error.name) || "Error", message: String((error && error.message) || error) };
+}
+
+const loading = load();
+loading.then(
+  ({ versions }) => self.postMessage({ type: "ready", versions }),
+  (error) => self.postMessage({ type: "failed", message: describeError(error).message }),
+);
+
+/** Every request and every timer tick runs through this chain, so a tick never runs inside a request. */
+let queue = loading.catch(() => {});
+let timer = null;
+
+function setTimer(intervalMs) {
+  clearInterval(timer);
+  timer = intervalMs > 0 ? setInterval(() => (queue = queue.then(tick)), intervalMs) : null;
+}
+
+async function tick() {
+  const runtime = await loading;
+  const started = performance.now();
+  try {
+    const ran = runtime.calls.get("tick_all")();
+    if (ran > 0) {
+      self.postMessage({ type: "tick", ran, ms: performance.now() - started });
+    }
+  } catch (error) {
+    self.postMessage({ type: "tick", ran: 0, error: describeError(error) });
+  }
+}
+
+self.onmessage = (event) => {
+  const message = event.data;
+  if (message.type === "arena") {
+    arena = new Float32Array(message.buffer);
+  } else if (message.type === "timer") {
+    setTimer(message.intervalMs);
+  } else {
+    queue = queue.then(() => serve(message));
+  }
+};
+
+async function serve({ id, call, args, out }) {
+  try {
+    const runtime = await loading;
+    const target = runtime.calls.get(call);
+    if (!target) {
+      throw new Error(`unknown call ${JSON.stringify(call)}`);
+    }
+    const [values, owned] = decodeArguments(runtime, args || []);
+    let raw;
+    try {
+      raw = target(...values);
+    } finally {
+      for (const proxy of owned) proxy.destroy();
+    }
+    let result;
+    if (out && raw && raw.type === "numpy.ndarray") {
+      result = { $f32: [out[0], writeResult(raw, out)] };
+    } else {
+      result = toJs(raw);
+    }
+    const transfer = ArrayBuffer.isView(result) ? [result.buffer] : [];
+    self.postMessage({ id, ok: true, result }, transfer);
+  } catch (error) {
+    self.postMessage({ id, ok: false, error: describeError(error) });
+  }
+}
