@@ -102,7 +102,8 @@ class MicroLoRA:
         max_weight_norm: float = 100.0,
     ) -> None:
         self.dim = as_int(dim, "dim", 1, MAX_DIM)
-        self.alpha = as_float(alpha, "alpha", 0.0, 1e6)
+        self._alpha = as_float(alpha, "alpha", 0.0, 1e6)
+        self._alpha_f32 = np.array(self._alpha, dtype=np.float32)  # 0-d: ufuncs skip converting a Python float
         self.learning_rate = as_float(learning_rate, "learning_rate", 0.0, 1e6)
         self.rank = min(max(as_int(rank, "rank"), MIN_RANK), MAX_RANK)
         self.seed = as_int(seed, "seed", 0, 2**63 - 1)
@@ -154,7 +155,12 @@ class MicroLoRA:
         self._output_buffer.fill(0.0)
         self._has_input = False
         self._adapt_count = 0
-        self._weight_sq = float(np.dot(self._flat, self._flat))
+        self._weight_bound = math.sqrt(float(self._flat.dot(self._flat))) * (1.0 + 1e-6)
+
+    @property
+    def alpha(self) -> float:
+        """Scale of the low-rank term (fixed at construction)."""
+        return self._alpha
 
     @property
     def adapt_count(self) -> int:
@@ -253,7 +259,10 @@ class MicroLoRA:
         return self._output_buffer
 
     def _forward(self, x: np.ndarray, out: np.ndarray) -> None:
-        """Core forward pass; ``x`` has the right shape and dtype (finiteness is checked here).
+        """Core forward pass; ``x`` and ``out`` are float32 ``(dim,)`` arrays, ``out`` C-contiguous.
+
+        Finiteness of ``x`` is checked here. :class:`~ruvllm_web.scoped_lora.ScopedLoRA`
+        calls it directly with arguments it has already vetted.
 
         A NaN/Inf anywhere in ``x`` makes every ``h_j`` of ``h = x @ A`` non-finite
         (``inf * w`` is ``+-inf`` or NaN for every finite weight ``w``), so
@@ -360,7 +369,7 @@ class MicroLoRA:
         x = as_vector(x, self.dim, "x")
         reward = 2.0 * as_quality(quality) - 1.0  # capped like adapt_with_reward
         if self._reward_gradient(x, reward):
-            np.add(self._pending, self._raw_gradient(x, self._reward_grad), out=self._pending)
+            np.add(self._pending, self._raw_gradient(x, self._reward_grad)[0], out=self._pending)
         self._pending_count += 1
 
     def apply_updates(self) -> bool:
@@ -376,7 +385,7 @@ class MicroLoRA:
         mean = self._pending / self._pending_count
         self._pending.fill(0.0)
         self._pending_count = 0
-        return self._descend(mean)
+        return self._descend((mean, float(mean.dot(mean))))
 
     # ------------------------------------------------- parameter-level access
     @property
@@ -391,7 +400,8 @@ class MicroLoRA:
         EWC++) before calling :meth:`step`.
         """
         g = as_vector(gradient, self.dim, "gradient")
-        return self._raw_gradient(as_vector(x, self.dim, "x"), g) * np.float32(self.alpha)
+        raw, _ = self._raw_gradient(as_vector(x, self.dim, "x"), g)
+        return raw * np.float32(self._alpha)
 
     def step(self, gradient: object) -> bool:
         """Apply ``theta -= lr * clip(gradient)`` for a flat ``dL/dtheta`` of shape ``(2 r dim,)``.
@@ -400,16 +410,17 @@ class MicroLoRA:
         whether the weights changed (then ``adapt_count`` grew by one).
         """
         grad = as_vector(gradient, self._flat.size, "parameter gradient")
-        if self.alpha == 0.0:
+        if self._alpha == 0.0:
             return False
-        return self._descend(grad / np.float32(self.alpha))
+        raw = grad.astype(np.float64) / self._alpha
+        return self._descend((raw, float(raw.dot(raw))))
 
     def scale_delta(self, factor: object) -> None:
         """Multiply ``B`` by ``factor`` in ``[0, 1]``, so ``alpha * A @ B`` scales by it too."""
         value = as_float(factor, "factor", 0.0, 1.0)
         self._b *= np.float32(value)
-        np.multiply(self._b, self.alpha, out=self._alpha_b)
-        self._weight_sq = float(self._flat.dot(self._flat))
+        np.multiply(self._b, self._alpha_f32, out=self._alpha_b)
+        self._weight_bound = math.sqrt(float(self._flat.dot(self._flat))) * (1.0 + 1e-6)
 
     def _reward_gradient(self, x: np.ndarray, reward: float) -> bool:
         """Write ``g = -reward * x / ||x||`` into the reward scratch; ``False`` if it is zero.
@@ -431,53 +442,61 @@ class MicroLoRA:
         np.multiply(x, -reward / norm, out=self._reward_grad)
         return True
 
-    def _raw_gradient(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
-        """Return ``grad / alpha`` flat, in the parameter layout ``(A^T; B)``, at the current weights.
+    def _raw_gradient(self, x: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float]:
+        """Return ``(raw, ||raw||^2)``: ``raw = grad / alpha`` flat, in the parameter layout ``(A^T; B)``.
 
         ``dL/dA^T / alpha = outer(B @ g, x)`` and ``dL/dB / alpha = outer(x @ A, g)``,
-        both ``(r, dim)``. Computed in the float32 scratch; recomputed in
-        float64 when float32 overflows. ``g`` may come unchecked from the fast
-        path: NaN/Inf in it always reaches the result (``0 * inf`` is NaN), so
-        it is refused here, before any state changes.
+        both ``(r, dim)``, at the current weights. Computed in the float32
+        scratch; recomputed in float64 when float32 overflows. ``g`` may come
+        unchecked from the fast path: NaN/Inf in it always reaches the result
+        (``0 * inf`` is NaN), so it is refused here, before any state changes.
         """
         self._at.dot(x, out=self._hidden)
         self._b.dot(g, out=self._bg)
         np.multiply(self._bg_col, x, out=self._grad_at)
         np.multiply(self._hidden_col, g, out=self._grad_b)
-        if math.isfinite(self._grad_flat.dot(self._grad_flat)):
-            return self._grad_flat
+        square = float(self._grad_flat.dot(self._grad_flat))
+        if 0.0 < square < math.inf:
+            return self._grad_flat, square
+        if square == 0.0 and not self._grad_flat.any():
+            return self._grad_flat, 0.0
         as_vector(g, self.dim, "gradient")
+        # float32 overflowed (or underflowed): redo it in float64, where it cannot.
         x64, g64 = x.astype(np.float64), g.astype(np.float64)
         at64, b64 = self._at.astype(np.float64), self._b.astype(np.float64)
-        return np.concatenate((np.outer(b64 @ g64, x64).ravel(), np.outer(at64 @ x64, g64).ravel()))
+        raw = np.concatenate((np.outer(b64 @ g64, x64).ravel(), np.outer(at64 @ x64, g64).ravel()))
+        return raw, float(raw.dot(raw))
 
-    def _descend(self, raw: np.ndarray) -> bool:
-        """Apply ``theta -= lr * clip(alpha * raw)``, bound the weights, count a real change."""
-        square = float(raw.dot(raw))
-        if not 0.0 < square < math.inf:  # zero, underflow, or overflow of the float32 norm
-            if not raw.any():
-                return False
-            raw64 = raw.astype(np.float64, copy=False)
-            square = float(np.dot(raw64, raw64))
-        norm = self.alpha * math.sqrt(square)
+    def _descend(self, gradient: tuple[np.ndarray, float]) -> bool:
+        """Apply ``theta -= lr * clip(alpha * raw)`` for ``gradient = (raw, ||raw||^2)``; count a real change.
+
+        ``_weight_bound`` is an upper bound of ``||theta||``, grown by each
+        step's norm and recomputed only when it passes ``max_weight_norm``,
+        so the weight clip costs nothing while the weights are far from it.
+        """
+        raw, square = gradient
+        norm = self._alpha * math.sqrt(square)
         if norm == 0.0:
             return False
-        scale = -self.learning_rate * self.alpha * min(1.0, self.max_grad_norm / norm)
+        scale = -self.learning_rate * self._alpha * min(1.0, self.max_grad_norm / norm)
         step, params = self._grad_flat, self._flat
         np.multiply(raw, scale, out=step)
-        if scale * scale * square > step.size * max(_SURE_CHANGE * self._weight_sq, _TINY_STEP):
+        step_norm = abs(scale) * math.sqrt(square)
+        if step_norm * step_norm > step.size * max(_SURE_CHANGE * self._weight_bound**2, _TINY_STEP):
             np.add(params, step, out=params)
         else:
             trial = params + step
             if np.array_equal(trial, params):
                 return False
             np.copyto(params, trial)
-        weight_sq = float(params.dot(params))
-        if weight_sq > self.max_weight_norm**2:
-            np.multiply(params, self.max_weight_norm / math.sqrt(weight_sq), out=params)
-            weight_sq = float(params.dot(params))
-        self._weight_sq = weight_sq
-        np.multiply(self._b, self.alpha, out=self._alpha_b)
+        self._weight_bound += step_norm
+        if self._weight_bound > self.max_weight_norm:
+            weight_norm = math.sqrt(float(params.dot(params)))
+            if weight_norm > self.max_weight_norm:
+                np.multiply(params, self.max_weight_norm / weight_norm, out=params)
+                weight_norm = math.sqrt(float(params.dot(params)))
+            self._weight_bound = weight_norm * (1.0 + 1e-6)
+        np.multiply(self._b, self._alpha_f32, out=self._alpha_b)
         self._adapt_count += 1
         return True
 
@@ -541,8 +560,8 @@ class MicroLoRA:
             raise ValueError("invalid MicroLoRA state: weights exceed max_weight_norm")
         if pending_count == 0 and pending.any():
             raise ValueError("invalid MicroLoRA state: pending gradients without a pending count")
-        np.multiply(lora._b, lora.alpha, out=lora._alpha_b)
-        lora._weight_sq = weight_sq
+        np.multiply(lora._b, lora._alpha_f32, out=lora._alpha_b)
+        lora._weight_bound = math.sqrt(weight_sq) * (1.0 + 1e-6)
         lora._last[...] = last_input
         lora._has_input = has_input
         lora._pending[...] = pending

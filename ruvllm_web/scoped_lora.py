@@ -45,6 +45,7 @@ from ruvllm_web.validation import as_bool, as_float, as_int, as_vector
 #: Adaptations after which an operator no longer blends in its category.
 FALLBACK_ADAPTATIONS = 10
 _MAX_SEED = 2**62
+_F32 = np.dtype(np.float32)
 
 
 class ScopedLoRA:
@@ -82,6 +83,11 @@ class ScopedLoRA:
             MicroLoRA(dim, alpha, learning_rate, rank=rank, seed=self.seed + OPERATOR_COUNT + c)
             for c in range(CATEGORY_COUNT))
         self._category_index = tuple(int(category_of(op)) for op in range(OPERATOR_COUNT))
+        self._shape = (self.dim,)
+        self._blend = np.zeros(self.dim, dtype=np.float32)  # scratch: the second adapter's output
+        # w = count / 10 as 0-d float32 arrays: ufuncs then skip converting a Python float.
+        self._blend_weights = tuple(np.array(count / FALLBACK_ADAPTATIONS, dtype=np.float32)
+                                    for count in range(FALLBACK_ADAPTATIONS))
 
     # ------------------------------------------------------------- queries
     @property
@@ -144,17 +150,26 @@ class ScopedLoRA:
             For an operator outside ``0..16`` or an invalid ``x`` (as
             :meth:`MicroLoRA.forward`); nothing changes then.
         """
-        op = as_operator(op)
+        if type(op) is not int or not 0 <= op < OPERATOR_COUNT:  # plain ints skip the generic check
+            op = as_operator(op)
         own = self._operators[op]
-        weight = self._weight(own)
-        out = own.forward(x)
-        if weight == 1.0:
+        count = own.adapt_count
+        if count >= FALLBACK_ADAPTATIONS or not self._category_fallback:
+            return own.forward(x)
+        if type(x) is not np.ndarray or x.dtype is not _F32 or x.shape != self._shape:
+            x = as_vector(x, self.dim, "input")
+        out = np.empty(self.dim, dtype=np.float32)
+        blend = self._blend
+        category = self._categories[self._category_index[op]]
+        # x and both outputs are vetted float32 (dim,) arrays: call the adapters' core pass directly.
+        if count == 0:
+            own._forward(x, blend)  # records x for adapt; its output has no weight yet
+            category._forward(x, out)
             return out
-        blend = self._categories[self._category_index[op]].forward(own.last_input)
-        if weight == 0.0:
-            return blend
+        own._forward(x, out)
+        category._forward(x, blend)
         np.subtract(out, blend, out=out)
-        np.multiply(out, weight, out=out)
+        np.multiply(out, self._blend_weights[count], out=out)
         np.add(out, blend, out=out)
         return out
 
