@@ -1,0 +1,248 @@
+// Types of the ruvllm-web client library (static/ruvllm.js, and the global `RuvLLM` of ruvllm.global.js).
+//
+// Every engine method returns a Promise and calls are served in the order they are made.
+// Float32Array arguments must hold finite values of the stated length; a bad argument
+// rejects with an Error (TypeError for a wrong type) and changes nothing.
+
+/** Load progress reported by `init()`. */
+export interface Progress {
+  stage: "runtime" | "numpy" | "engine";
+  /** 0..1 */
+  fraction: number;
+  detail: string;
+}
+
+/** Options of `init()`. */
+export interface InitOptions {
+  onProgress?: (progress: Progress) => void;
+  /** Worker script URL (default: ../worker.js relative to this library). */
+  workerUrl?: string | URL;
+  /** Use a SharedArrayBuffer when the page is cross-origin isolated (default true). */
+  sharedMemory?: boolean;
+  /** Interval of SONA's background loop in the worker, ms; 0 pauses it (default 100). */
+  tickIntervalMs?: number;
+  /** Called after a background tick that did work. */
+  onTick?: (tick: { ran: number; ms?: number; error?: { type: string; message: string } }) => void;
+  /** Keep the first IntelligentLLMWasm's snapshot in IndexedDB under this name and restore it next time. */
+  persist?: string;
+  /** Quiet time before a save after a change, ms (default 500). */
+  persistDelayMs?: number;
+  /** A stored snapshot could not be loaded (it is kept aside), or a save failed. */
+  onPersistError?: (error: Error) => void;
+}
+
+/** What `init()` resolves to. */
+export interface InitInfo {
+  ruvllm_web: string;
+  numpy: string;
+  python: string;
+  pyodide: string;
+  platform: string;
+  /** Worker-side load time, ms. */
+  loadMs: number;
+  crossOriginIsolated: boolean;
+  /** Whether vectors travel through shared memory (else as message copies). */
+  sharedMemory: boolean;
+  persist?: { name: string; restored: boolean; error?: string };
+}
+
+/** Start the worker and load the engine; resolves when ready (again at once when already running). */
+export default function init(options?: InitOptions): Promise<InitInfo>;
+export function init(options?: InitOptions): Promise<InitInfo>;
+/** Stop the worker; pending calls reject. `init()` may be called again. */
+export function close(): void;
+/** Change (or pause with 0) the interval of SONA's background loop. */
+export function setTickInterval(intervalMs: number): void;
+export function versionInfo(): Promise<InitInfo>;
+/** `vector / ||vector||`, computed by numpy in the worker. */
+export function l2Normalize(vector: Float32Array): Promise<Float32Array>;
+
+/** A handle on an object living in the worker. */
+declare class EngineObject {
+  /** Release the worker-side object. */
+  free(): Promise<void>;
+}
+
+// ------------------------------------------------------------------ learning-wasm
+
+/** MicroLoRA: out = x + alpha * (x @ A) @ B, rank 2. */
+export class WasmMicroLoRA extends EngineObject {
+  constructor(dim?: number, alpha?: number, learning_rate?: number);
+  readonly dim: number;
+  forward_array(input: Float32Array): Promise<Float32Array>;
+  /** The zero-allocation input view (shared memory when isolated): fill it, then `await forward()`. */
+  get_input_ptr(): Float32Array;
+  /** The zero-allocation output view, valid after `await forward()`. */
+  get_output_ptr(): Float32Array;
+  /** Forward pass from the input view into the output view; resolves to the output view. */
+  forward(): Promise<Float32Array>;
+  /** Gradient step with dLoss/dOutput for the last input; false if nothing could be learned. */
+  adapt_array(gradient: Float32Array): Promise<boolean>;
+  adapt_with_reward(improvement: number): Promise<boolean>;
+  accumulate(input: Float32Array, quality: number): Promise<void>;
+  apply_updates(): Promise<boolean>;
+  delta_norm(): Promise<number>;
+  adapt_count(): Promise<number>;
+  param_count(): Promise<number>;
+  memory_bytes(): Promise<number>;
+  reset(): Promise<void>;
+}
+
+/** 17 per-operator adapters with category fallback. */
+export class WasmScopedLoRA extends EngineObject {
+  constructor(dim?: number, alpha?: number, learning_rate?: number);
+  readonly dim: number;
+  /** Operator name, e.g. scope_name(0) === "Scan" (synchronous). */
+  static scope_name(op: number): string;
+  forward_array(op: number, input: Float32Array): Promise<Float32Array>;
+  adapt_array(op: number, gradient: Float32Array): Promise<boolean>;
+  adapt_with_reward(op: number, improvement: number): Promise<boolean>;
+  adapt_count(op: number): Promise<number>;
+  total_adapt_count(): Promise<number>;
+  set_category_fallback(enabled: boolean): Promise<void>;
+  reset_scope(op: number): Promise<void>;
+  reset_all(): Promise<void>;
+}
+
+/** Ring buffer of query-plan trajectories; improvement = baseline_ms / exec_ms - 1. */
+export class WasmTrajectoryBuffer extends EngineObject {
+  constructor(capacity?: number, embedding_dim?: number);
+  readonly dim: number;
+  /** Resolves to the trajectory's improvement. */
+  record(embedding: Float32Array, op_type: number, attention_type: number, exec_ms: number, baseline_ms: number): Promise<number>;
+  success_rate(): Promise<number>;
+  best_improvement(): Promise<number>;
+  mean_improvement(): Promise<number>;
+  /** Attention type with the best mean improvement; null when empty. */
+  best_attention(): Promise<number | null>;
+  high_quality_count(threshold: number): Promise<number>;
+  total_count(): Promise<number>;
+  count_by_operator(): Promise<Record<string, number>>;
+  clear(): Promise<void>;
+}
+
+// ------------------------------------------------------------------------ ruvllm
+
+export class HnswRouterConfigWasm {
+  dim: number;
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+  topK: number;
+  minConfidence: number;
+  maxPatterns: number;
+  static fast(): HnswRouterConfigWasm;
+  static highRecall(): HnswRouterConfigWasm;
+  toJSON(): Record<string, number>;
+}
+
+export class MicroLoraConfigWasm {
+  dim: number;
+  rank: number;
+  alpha: number;
+  learningRate: number;
+  toJSON(): Record<string, number>;
+}
+
+export class AdaptFeedbackWasm {
+  constructor(quality: number);
+  readonly quality: number;
+}
+
+export class IntelligentConfigWasm {
+  useLora: boolean;
+  useSona: boolean;
+  seed: number;
+  routerConfig(): HnswRouterConfigWasm;
+  loraConfig(): MicroLoraConfigWasm;
+  toJSON(): Record<string, unknown>;
+}
+
+export interface RoutingNeighbor {
+  patternId: number;
+  agent: string;
+  taskType: string;
+  similarity: number;
+  weight: number;
+}
+
+/** A routing decision; `agent` is null when there are no patterns to vote. */
+export interface RoutingResult {
+  agent: string | null;
+  taskType: string | null;
+  /** The winner's vote share, 0..1. */
+  confidence: number;
+  alternatives: { agent: string; share: number }[];
+  neighbors: RoutingNeighbor[];
+  latencyUs: number;
+}
+
+export interface AdaptationResult {
+  applied: boolean;
+  latencyUs: number;
+  qualityDelta: number;
+  qualityEma: number;
+  currentRank: number;
+}
+
+export class HnswRouterWasm extends EngineObject {
+  constructor(config?: HnswRouterConfigWasm);
+  readonly dim: number;
+  addPattern(embedding: Float32Array, agent: string, taskType: string, description?: string): Promise<number>;
+  learnPattern(embedding: Float32Array, agent: string, taskType: string, description: string, quality: number): Promise<number>;
+  route(embedding: Float32Array): Promise<RoutingResult>;
+  recordOutcome(patternId: number, success: boolean): Promise<number>;
+  removePattern(patternId: number): Promise<void>;
+  /** Statistics with the engine's snake_case keys. */
+  stats(): Promise<Record<string, unknown>>;
+  save(): Promise<Uint8Array>;
+  static load(data: Uint8Array): Promise<HnswRouterWasm>;
+}
+
+export class MicroLoraWasm extends EngineObject {
+  constructor(config?: MicroLoraConfigWasm);
+  readonly dim: number;
+  forward(input: Float32Array): Promise<Float32Array>;
+  /** Accumulate quality feedback for `input`; `applyUpdates()` takes one step with the mean. */
+  adapt(input: Float32Array, feedback: AdaptFeedbackWasm | number): Promise<void>;
+  applyUpdates(): Promise<boolean>;
+  deltaNorm(): Promise<number>;
+  adaptCount(): Promise<number>;
+  reset(): Promise<void>;
+  stats(): Promise<{ adaptCount: number; deltaNorm: number; paramCount: number; memoryBytes: number }>;
+  /** The adapter as JSON. */
+  save(): Promise<string>;
+}
+
+export class SonaInstantWasm extends EngineObject {
+  constructor(dim?: number);
+  readonly dim: number;
+  instantAdapt(input: Float32Array, quality: number): Promise<AdaptationResult>;
+  adapt(input: Float32Array): Promise<Float32Array>;
+  tick(): Promise<Record<string, unknown> | null>;
+  stats(): Promise<Record<string, unknown>>;
+  reset(): Promise<void>;
+}
+
+/** The integrated engine: route -> LoRA -> SONA learning. */
+export class IntelligentLLMWasm extends EngineObject {
+  constructor(config?: IntelligentConfigWasm);
+  readonly dim: number;
+  /** Route, adapt and (with a quality in [0, 1]) learn; resolves to the adapted vector. */
+  process(input: Float32Array, context?: string, quality?: number): Promise<Float32Array>;
+  route(input: Float32Array): Promise<RoutingResult>;
+  lastResult(): Promise<RoutingResult | null>;
+  adapt(input: Float32Array, quality: number): Promise<AdaptationResult>;
+  addPattern(embedding: Float32Array, agent: string, taskType: string, description?: string): Promise<number>;
+  learnPattern(embedding: Float32Array, agent: string, taskType: string, description: string, quality: number): Promise<number>;
+  recordOutcome(success: boolean): Promise<number>;
+  tick(): Promise<Record<string, unknown> | null>;
+  runDeep(): Promise<Record<string, unknown>>;
+  /** JSON string with keys router, lora, sona, totalPatterns, processed, config. */
+  stats(): Promise<string>;
+  save(): Promise<Uint8Array>;
+  reset(): Promise<void>;
+  /** Save to the browser store now (requires `init({persist})`). */
+  persist(): Promise<void>;
+  static load(data: Uint8Array, config?: IntelligentConfigWasm): Promise<IntelligentLLMWasm>;
+}

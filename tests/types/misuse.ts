@@ -1,0 +1,10 @@
+// Calls the types must refuse (this file is expected NOT to type-check).
+import { IntelligentLLMWasm, WasmMicroLoRA } from "../../static/ruvllm.js";
+
+export async function misuse(): Promise<void> {
+  const llm = new IntelligentLLMWasm();
+  await llm.process([1, 2, 3], "query", 0.5);
+  const lora = new WasmMicroLoRA("256");
+  const n: string = await lora.adapt_count();
+  console.log(n);
+}

@@ -1,0 +1,63 @@
+// The documents' TypeScript examples, with `await` added, against static/ruvllm.d.ts.
+import init, {
+  IntelligentConfigWasm,
+  IntelligentLLMWasm,
+  HnswRouterWasm,
+  HnswRouterConfigWasm,
+  WasmMicroLoRA,
+  WasmScopedLoRA,
+  WasmTrajectoryBuffer,
+  type RoutingResult,
+} from "../../static/ruvllm.js";
+
+export async function learningWasmReadme(inputData: Float32Array, embedding: Float32Array): Promise<void> {
+  await init();
+  const lora = new WasmMicroLoRA(256, 0.1, 0.01);
+  const input = new Float32Array(256).fill(0.1);
+  const output: Float32Array = await lora.forward_array(input);
+  const gradient = new Float32Array(256);
+  gradient.fill(0.05);
+  await lora.adapt_array(gradient);
+  await lora.adapt_with_reward(0.15);
+  console.log(`Adaptations: ${await lora.adapt_count()}`, output.length);
+  console.log(`Delta norm: ${await lora.delta_norm()}`);
+
+  const memory = lora.get_input_ptr();
+  memory.set(inputData);
+  await lora.forward();
+  const result: Float32Array = lora.get_output_ptr();
+  console.log(result[0]);
+
+  const scopedLora = new WasmScopedLoRA(256, 0.1, 0.01);
+  const SCAN_OP = 0;
+  const JOIN_OP = 2;
+  const scanOutput = await scopedLora.forward_array(SCAN_OP, input);
+  await scopedLora.adapt_with_reward(JOIN_OP, 0.25);
+  const name: string = WasmScopedLoRA.scope_name(SCAN_OP);
+  console.log(name, scanOutput.length, `Scan adaptations: ${await scopedLora.adapt_count(SCAN_OP)}`);
+  console.log(`Total adaptations: ${await scopedLora.total_adapt_count()}`);
+
+  const buffer = new WasmTrajectoryBuffer(1000, 256);
+  await buffer.record(embedding, 2, 5, 45.2, 120.5);
+  console.log(`Success rate: ${((await buffer.success_rate()) * 100).toFixed(1)}%`);
+  console.log(`Best improvement: ${await buffer.best_improvement()}x`);
+  console.log(`Mean improvement: ${await buffer.mean_improvement()}x`);
+  console.log(`Best attention mechanism: ${await buffer.best_attention()}`);
+  const topTrajectories: number = await buffer.high_quality_count(0.5);
+  console.log(topTrajectories);
+}
+
+export async function integrationSummary(): Promise<RoutingResult> {
+  await init({ onProgress: (p) => console.log(p.stage, p.fraction), persist: "engine" });
+  const config = new IntelligentConfigWasm();
+  const llm = new IntelligentLLMWasm(config);
+  const embedding = new Float32Array(384);
+  const output: Float32Array = await llm.process(embedding, "user query", 0.9);
+  await llm.learnPattern(embedding, "coder", "code_generation", "implement function", 0.85);
+  const stats: { totalPatterns: number } = JSON.parse(await llm.stats());
+  console.log(output.length, stats.totalPatterns);
+  const copy = await IntelligentLLMWasm.load(await llm.save(), config);
+  const router = new HnswRouterWasm(HnswRouterConfigWasm.highRecall());
+  await router.addPattern(embedding, "coder", "code_generation");
+  return copy.route(embedding);
+}
