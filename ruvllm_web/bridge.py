@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -130,6 +131,20 @@ def forward_buffers(handle: int, x: object) -> np.ndarray:
     return target.forward_buffers()
 
 
+def time_invoke(handle: int, method: str, repeats: int, *args: Any) -> list[float]:
+    """Run ``invoke(handle, method, *args)`` ``repeats`` times here; return each call's microseconds.
+
+    The in-worker baseline of the round-trip benchmark: the same call, without the crossing.
+    """
+    count = as_int(repeats, "repeats", 1, 100_000)
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        invoke(handle, method, *args)
+        times.append((time.perf_counter() - started) * 1e6)
+    return times
+
+
 def scratch_vector(length: int) -> np.ndarray:
     """A new zeroed float32 buffer of ``length`` values, which the worker reuses for incoming vectors."""
     return np.zeros(as_int(length, "length", 1, MAX_VECTOR_LENGTH), dtype=np.float32)
@@ -216,5 +231,6 @@ def _keywords(kwargs: object) -> dict[str, Any]:
 
 #: The functions the worker may call by name.
 CALLS = (
-    "version_info", "l2_normalize", "create", "load", "invoke", "forward_buffers", "free", "tick_all", "scratch_vector"
+    "version_info", "l2_normalize", "create", "load", "invoke", "forward_buffers", "free", "tick_all", "scratch_vector",
+    "time_invoke",
 )

@@ -105,3 +105,11 @@ def test_private_and_unknown_methods_are_refused() -> None:
         bridge.invoke(1, "nope")
     with pytest.raises(ValueError, match="already in use"):
         bridge.create(1, "MicroLoRA", {"dim": 4})
+
+
+def test_time_invoke_runs_the_call_repeatedly() -> None:
+    bridge.create(1, "MicroLoRA", {"dim": 4})
+    times = bridge.time_invoke(1, "adapt_with_reward", 3, 0.5)
+    assert len(times) == 3 and all(t >= 0 for t in times)
+    with pytest.raises(ValueError, match="repeats must be >= 1"):
+        bridge.time_invoke(1, "delta_norm", 0)
