@@ -298,7 +298,7 @@ class HnswRouter:
             "patterns": [{"id": i, **asdict(p)} for i, p in sorted(self._patterns.items())],
             "index": index_meta,
         }
-        arrays = {f"index/{name}": array for name, array in index_arrays.items()}
+        arrays = snapshot.nest("index", index_arrays)
         arrays["latencies"] = np.array(self._latencies, dtype=np.float64)
         return meta, arrays
 
@@ -317,7 +317,7 @@ class HnswRouter:
             patterns = {int(as_int(p["id"], "id", 0)): _read_pattern(p, clock) for p in meta["patterns"]}
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"corrupted router state: {error}") from None
-        index = HnswIndex.from_state(meta["index"], {k[6:]: v for k, v in arrays.items() if k.startswith("index/")})
+        index = HnswIndex.from_state(meta["index"], snapshot.section(arrays, "index"))
         c = router.config
         if (index.dim, index.m, index.ef_construction, index.ef_search) != (c.dim, c.m, c.ef_construction, c.ef_search):
             raise ValueError("corrupted router state: index settings differ from the router config")

@@ -260,8 +260,7 @@ class IntelligentLLM:
             "router": router_meta,
             "sona": sona_meta,
         }
-        arrays = {f"router/{k}": v for k, v in router_arrays.items()}
-        arrays.update({f"sona/{k}": v for k, v in sona_arrays.items()})
+        arrays = {**snapshot.nest("router", router_arrays), **snapshot.nest("sona", sona_arrays)}
         return snapshot.pack(_SNAPSHOT_KIND, meta, arrays)
 
     @classmethod
@@ -299,18 +298,13 @@ class IntelligentLLM:
         engine.config = saved if config is None else IntelligentConfig(
             saved.router, saved.sona, config.use_lora, config.use_sona, saved.seed
         )
-        engine.router = HnswRouter.from_state(meta.get("router"), _part(arrays, "router"))
-        engine.sona = SonaInstant.from_state(meta.get("sona"), _part(arrays, "sona"), engine.router)
+        engine.router = HnswRouter.from_state(meta.get("router"), snapshot.section(arrays, "router"))
+        engine.sona = SonaInstant.from_state(meta.get("sona"), snapshot.section(arrays, "sona"), engine.router)
         if engine.router.config != saved.router or engine.sona.dim != saved.dim:
             raise ValueError("corrupted engine snapshot: component settings differ from the engine config")
         engine._last_result = None
         engine.processed = processed
         return engine
-
-
-def _part(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
-    """The arrays under ``prefix/``, with the prefix removed."""
-    return {k[len(prefix) + 1 :]: v for k, v in arrays.items() if k.startswith(prefix + "/")}
 
 
 def _require_direction(x: np.ndarray) -> None:

@@ -128,6 +128,17 @@ def unpack(data: object, kind: str) -> tuple[dict[str, Any], Arrays]:
     return document["meta"], _read_arrays(document.get("arrays"), payload)
 
 
+def nest(prefix: str, arrays: Arrays) -> Arrays:
+    """A component's arrays renamed ``prefix/name``, for a snapshot that holds several components."""
+    return {f"{prefix}/{name}": array for name, array in arrays.items()}
+
+
+def section(arrays: Arrays, prefix: str) -> Arrays:
+    """The arrays nested under ``prefix/``, with the prefix removed (the inverse of :func:`nest`)."""
+    start = len(prefix) + 1
+    return {name[start:]: array for name, array in arrays.items() if name.startswith(prefix + "/")}
+
+
 def _read_arrays(entries: object, payload: memoryview) -> Arrays:
     """Validate the array table and copy each array out of ``payload``."""
     if not isinstance(entries, list):

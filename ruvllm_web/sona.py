@@ -53,6 +53,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ruvllm_web import snapshot
 from ruvllm_web.ewc import EwcPlusPlus
 from ruvllm_web.kmeans import spherical_kmeans
 from ruvllm_web.latency import LatencyWindow
@@ -454,7 +455,7 @@ class SonaInstant:
         arrays = {"input_mean": self.input_mean, "deep_mean": self.deep_mean}
         for prefix, (part_meta, part_arrays) in parts.items():
             meta[prefix] = part_meta
-            arrays.update({f"{prefix}/{name}": array for name, array in part_arrays.items()})
+            arrays.update(snapshot.nest(prefix, part_arrays))
         return meta, arrays
 
     @classmethod
@@ -476,15 +477,12 @@ class SonaInstant:
                 raise ValueError(f"corrupted SONA state: counter {name} is {value!r}")
             setattr(sona, name, kind(value))
 
-        def part(prefix: str) -> dict[str, np.ndarray]:
-            return {k[len(prefix) + 1 :]: v for k, v in arrays.items() if k.startswith(prefix + "/")}
-
-        sona.instant_lora = MicroLoRA.from_state(meta["instant"], part("instant"))
-        sona.base_lora = MicroLoRA.from_state(meta["base"], part("base"))
+        sona.instant_lora = MicroLoRA.from_state(meta["instant"], snapshot.section(arrays, "instant"))
+        sona.base_lora = MicroLoRA.from_state(meta["base"], snapshot.section(arrays, "base"))
         if (sona.instant_lora.dim, sona.base_lora.dim) != (sona.dim, sona.dim):
             raise ValueError("corrupted SONA state: adapter dimensions differ from the SONA dimension")
-        sona.ewc = EwcPlusPlus.from_state(meta["ewc"], part("ewc"), sona.base_lora.param_count)
-        sona.trajectories.load_state(meta["trajectories"], part("trajectories"))
+        sona.ewc = EwcPlusPlus.from_state(meta["ewc"], snapshot.section(arrays, "ewc"), sona.base_lora.param_count)
+        sona.trajectories.load_state(meta["trajectories"], snapshot.section(arrays, "trajectories"))
         for name in ("input_mean", "deep_mean"):
             array = arrays.get(name)
             if array is None or array.shape != (sona.dim,) or array.dtype != np.float32 or not np.isfinite(array).all():
