@@ -359,3 +359,27 @@ def test_a_crashed_worker_rejects_pending_calls_and_init_recovers(fresh, server)
     assert out["fulfilled"] + len(out["rejected"]) == 11
     assert "this object must be created again" in out["stale"]
     assert out["recovered"] == "coder"
+
+
+def test_the_worker_runs_sona_ticks_on_its_timer_and_can_pause_them(fresh, server) -> None:
+    out = run(fresh, server, """
+      const ticks = [];
+      await init({ tickIntervalMs: 20, onTick: (t) => ticks.push(t) });
+      const llm = new IntelligentLLMWasm();
+      await llm.addPattern(vec(384, (i) => Math.sin(i)), "coder", "code");
+      const feed = async () => {
+        for (let k = 0; k < 8; k++) await llm.process(vec(384, (i) => Math.sin(i) + 0.01 * Math.cos(k * i)), "q", 1.0);
+      };
+      await feed();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const ran = ticks.length;
+      lib.setTickInterval(0);
+      await feed();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const stats = JSON.parse(await llm.stats());
+      return { ran, after: ticks.length, errors: ticks.filter((t) => t.error).length,
+               backgroundTicks: stats.sona.background.ticks, pending: stats.sona.background.pending };
+    """)
+    assert out["ran"] >= 1 and out["errors"] == 0
+    assert out["after"] == out["ran"], "no tick runs while the timer is paused"
+    assert out["backgroundTicks"] == out["ran"] and out["pending"] == 8
