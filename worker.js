@@ -159,11 +159,16 @@ let timer = null;
 
 function setTimer(intervalMs) {
   clearInterval(timer);
-  timer = intervalMs > 0 ? setInterval(() => (queue = queue.then(tick)), intervalMs) : null;
+  const current = intervalMs > 0 ? setInterval(() => (queue = queue.then(() => tick(current))), intervalMs) : null;
+  timer = current;
 }
 
-async function tick() {
+/** Run due background work, unless the timer that queued this tick was paused or replaced meanwhile. */
+async function tick(queuedBy) {
   const runtime = await loading;
+  if (queuedBy !== timer) {
+    return;
+  }
   const started = performance.now();
   try {
     const ran = runtime.calls.get("tick_all")();

@@ -132,8 +132,9 @@ def test_integration_summary_example(fresh, server) -> None:
 
 
 def test_results_match_cpython(fresh, server) -> None:
+    # The worker's timer would run SONA's background loop between requests; CPython here never ticks.
     out = run(fresh, server, """
-      await init();
+      await init({ tickIntervalMs: 0 });
       const lora = new WasmMicroLoRA(256, 0.1, 0.01);
       const x = vec(256, (i) => Math.sin(0.1 * i));
       for (let step = 0; step < 5; step++) {
@@ -374,12 +375,14 @@ def test_the_worker_runs_sona_ticks_on_its_timer_and_can_pause_them(fresh, serve
       await new Promise((resolve) => setTimeout(resolve, 300));
       const ran = ticks.length;
       lib.setTickInterval(0);
+      const before = JSON.parse(await llm.stats()).sona.background.pending;
       await feed();
       await new Promise((resolve) => setTimeout(resolve, 300));
       const stats = JSON.parse(await llm.stats());
-      return { ran, after: ticks.length, errors: ticks.filter((t) => t.error).length,
+      return { ran, before, after: ticks.length, errors: ticks.filter((t) => t.error).length,
                backgroundTicks: stats.sona.background.ticks, pending: stats.sona.background.pending };
     """)
     assert out["ran"] >= 1 and out["errors"] == 0
     assert out["after"] == out["ran"], "no tick runs while the timer is paused"
-    assert out["backgroundTicks"] == out["ran"] and out["pending"] == 8
+    # A tick may have caught the first feed part-way (it needs min_batch waiting), so some may wait still.
+    assert out["backgroundTicks"] == out["ran"] and out["pending"] == out["before"] + 8

@@ -27,7 +27,8 @@ def test_index_recall_removal_and_round_trip(selenium):
     for ident in range(0, 1000, 4):
         index.remove(ident)
     for ident in range(1, 1000, 37):
-        assert index.search(data[ident], 1)[0][0] == ident
+        if ident % 4:  # still present
+            assert index.search(data[ident], 1)[0][0] == ident
     assert not {int(i) for i in index.search(data[0], 50)[0]} & set(range(0, 1000, 4))
     loaded = HnswIndex.from_bytes(index.to_bytes())
     for query in data[1000:1020]:
