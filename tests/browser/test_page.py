@@ -67,8 +67,11 @@ def test_a_plain_script_tag_page_on_another_path_works(browser, server, trap) ->
 
 
 def test_the_trap_sees_a_page_reaching_outside(browser, server, trap) -> None:
-    """The loopback check above is not vacuous: an outside fetch is caught (and refused)."""
-    browser.get(server.url)
+    """The loopback check above is not vacuous: an outside fetch is caught (and refused).
+
+    On a page without the demo's Content Security Policy, which would stop the fetch before it
+    leaves (tests/browser/test_demo.py checks that)."""
+    browser.get(server.url + "test-pages/harness.html")
     outcome = browser.execute_async_script(
         """const done = arguments[arguments.length - 1];
         fetch("http://example.invalid/probe", {mode: "no-cors"}).then(() => done("answered"), () => done("refused"));"""

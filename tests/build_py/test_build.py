@@ -1,11 +1,18 @@
-"""build.py: every Pyodide file is verified; bad or missing files stop the build with both hashes named."""
+"""build.py: every Pyodide file and the vendored chart library are verified; bad or missing files stop
+the build with both hashes named."""
 
 from __future__ import annotations
 
+import http.server
+import io
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tarfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +23,7 @@ import build  # noqa: E402
 
 NUMPY = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
 NUMPY_SHA = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
+CHART_TARBALL = f"chart.js-{build.CHARTJS_VERSION}.tgz"
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +46,14 @@ def make_cache(tmp_path: Path, good_files: Path, corrupt: str | None) -> Path:
         "pyodide-lock.json", build.CORE_SHA256["pyodide-lock.json"]
     )
     shutil.copyfile(official, files / "pyodide-lock.json")
+    downloads = tmp_path / "cache" / "downloads"
+    downloads.mkdir()
+    shutil.copyfile(build.default_cache() / "downloads" / CHART_TARBALL, downloads / CHART_TARBALL)
     if corrupt:
-        data = bytearray((files / corrupt).read_bytes())
+        damaged = downloads / corrupt if corrupt == CHART_TARBALL else files / corrupt
+        data = bytearray(damaged.read_bytes())
         data[len(data) // 2] ^= 0xFF
-        (files / corrupt).write_bytes(bytes(data))
+        damaged.write_bytes(bytes(data))
     return tmp_path / "cache"
 
 
@@ -61,6 +73,10 @@ def test_offline_build_from_a_good_cache(tmp_path: Path, good_files: Path) -> No
     for entry in lock["packages"].values():
         assert build.sha256_of(tmp_path / "dist" / "pyodide" / entry["file_name"]) == entry["sha256"]
     assert (tmp_path / "dist" / "index.html").is_file() and (tmp_path / "dist" / "worker.js").is_file()
+    with tarfile.open(cache / "downloads" / CHART_TARBALL) as archive:
+        for member, name in build.CHARTJS_FILES.items():
+            vendored = tmp_path / "dist" / "static" / "vendor" / name
+            assert vendored.read_bytes() == archive.extractfile(member).read()
 
 
 def test_a_corrupted_cached_file_is_refused(tmp_path: Path, good_files: Path) -> None:
@@ -91,3 +107,83 @@ def test_a_mismatching_source_stops_the_build_naming_both_hashes(tmp_path: Path,
     assert result.returncode == 1
     assert f"{NUMPY} from --pyodide-dist {foreign} has sha256 {build.sha256_of(foreign / NUMPY)}" in result.stderr
     assert f"but the official lock says {NUMPY_SHA}" in result.stderr
+
+
+def test_a_corrupted_cached_chart_tarball_is_refused(tmp_path: Path, good_files: Path) -> None:
+    cache = make_cache(tmp_path, good_files, corrupt=CHART_TARBALL)
+    bad_sha = build.sha256_of(cache / "downloads" / CHART_TARBALL)
+    result = run_build("--offline", "--cache", str(cache), "--out", str(tmp_path / "dist"))
+    assert result.returncode == 1
+    assert f"refusing cached {CHART_TARBALL}: sha256 {bad_sha}, pinned {build.CHARTJS_TARBALL_SHA256}" in result.stderr
+    assert f"{CHART_TARBALL} (sha256 {build.CHARTJS_TARBALL_SHA256}) is not in the cache" in result.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+def fake_chart_tarball() -> bytes:
+    """An npm tarball that claims to be chart.js at the pinned version but holds other bytes."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        files = {
+            "package/package.json": json.dumps({"name": "chart.js", "version": build.CHARTJS_VERSION}).encode(),
+            "package/dist/chart.umd.js": b"globalThis.Chart = 'not chart.js';\n",
+            "package/LICENSE.md": b"not the licence\n",
+        }
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+@pytest.fixture
+def tampering_registry() -> Iterator[tuple[str, bytes]]:
+    """A loopback npm registry that serves a tampered chart.js; yields (its URL, the tarball served)."""
+    tarball = fake_chart_tarball()
+
+    class Registry(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            base = f"http://127.0.0.1:{self.server.server_port}"
+            if self.path.endswith(".tgz"):
+                body, kind = tarball, "application/octet-stream"
+            else:
+                version = {"name": "chart.js", "version": build.CHARTJS_VERSION,
+                           "dist": {"tarball": f"{base}/chart.js/-/{CHART_TARBALL}"}}
+                packument = {"name": "chart.js", "dist-tags": {"latest": build.CHARTJS_VERSION},
+                             "versions": {build.CHARTJS_VERSION: version}}
+                body, kind = json.dumps(packument).encode(), "application/json"
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Registry)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/", tarball
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_registry_serving_other_bytes_stops_the_build_naming_both_hashes(
+    tmp_path: Path, good_files: Path, tampering_registry: tuple[str, bytes]
+) -> None:
+    """The real `npm pack` fetches from a loopback registry that serves a tampered chart.js."""
+    url, tarball = tampering_registry
+    cache = make_cache(tmp_path, good_files, corrupt=None)
+    (cache / "downloads" / CHART_TARBALL).unlink()
+    env = {**os.environ, "npm_config_registry": url, "npm_config_cache": str(tmp_path / "npm-cache"),
+           "npm_config_proxy": "", "npm_config_https_proxy": "", "npm_config_offline": "false"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "dist", "--no-cdn", "--cache", str(cache), "--out", str(tmp_path / "d")],
+        capture_output=True, text=True, env=env,
+    )
+    assert result.returncode == 1, result.stderr
+    served_sha = build.sha256_of(cache / "downloads" / CHART_TARBALL)
+    assert (cache / "downloads" / CHART_TARBALL).read_bytes() == tarball
+    expected = f"{CHART_TARBALL} from the npm registry has sha256 {served_sha}, but build.py pins {build.CHARTJS_TARBALL_SHA256}"
+    assert expected in result.stderr
+    assert not (tmp_path / "d").exists()
