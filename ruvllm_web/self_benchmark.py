@@ -75,6 +75,17 @@ def unit_centres(count: int, dim: int, rng: np.random.Generator) -> np.ndarray:
     return centres
 
 
+def hnsw_vectors(size: int, dim: int, queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The data ``(size, dim)`` and queries ``(queries, dim)`` of an :func:`hnsw` run, float32 unit rows.
+
+    Both are :func:`clustered` around the same ``max(1, size // 100)`` :func:`unit_centres`,
+    drawn in that order from ``numpy.random.default_rng(seed)``.
+    """
+    rng = np.random.default_rng(seed)
+    centres = unit_centres(max(1, size // 100), dim, rng)
+    return clustered(size, dim, centres, rng), clustered(queries, dim, centres, rng)
+
+
 def brute_force_top_k(data: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
     """Ids of the ``k`` largest ``data @ query`` ``(n,)`` scores, best first (``k <= n``)."""
     scores = data @ query
@@ -109,18 +120,12 @@ def hnsw(size: int = 1000, dim: int = 128, queries: int = 100, k: int = 10, seed
     TypeError, ValueError
         For an option that is not an integer or out of its range.
     """
-    size, dim, queries, k, seed = (
-        _option(value, name) for value, name in ((size, "size"), (dim, "dim"), (queries, "queries"), (k, "k"), (seed, "seed"))
-    )
+    size, dim, queries, k, seed = _options(size=size, dim=dim, queries=queries, k=k, seed=seed)
     if k > size:
         raise ValueError(f"k must be <= size, got k={k} and size={size}")
     if size * dim > MAX_VALUES:
         raise ValueError(f"size * dim is {size * dim} values, at most {MAX_VALUES} allowed")
-    rng = np.random.default_rng(seed)
-    centres = unit_centres(max(1, size // 100), dim, rng)
-    data = clustered(size, dim, centres, rng)
-    probes = clustered(queries, dim, centres, rng)
-
+    data, probes = hnsw_vectors(size, dim, queries, seed)
     index = HnswIndex(dim, seed=seed, exact_threshold=0)
     started = time.perf_counter()
     index.add_batch(data)
@@ -167,7 +172,7 @@ def lora(dim: int = 256, repeats: int = 200, seed: int = 0) -> dict[str, Any]:
     TypeError, ValueError
         For an option that is not an integer or out of its range.
     """
-    dim, repeats, seed = (_option(value, name) for value, name in ((dim, "dim"), (repeats, "repeats"), (seed, "seed")))
+    dim, repeats, seed = _options(dim=dim, repeats=repeats, seed=seed)
     rng = np.random.default_rng(seed)
     adapter = MicroLoRA(dim, seed=seed)
     x = rng.standard_normal(dim).astype(np.float32)
@@ -209,12 +214,14 @@ def run(kind: object, options: object = None) -> dict[str, Any]:
     return KINDS[kind](**options)
 
 
-def _option(value: object, name: str) -> int:
-    low, high = LIMITS[name]
-    return as_int(value, name, low, high)
+def _options(**values: object) -> list[int]:
+    """The values, in order, each checked against its :data:`LIMITS` entry."""
+    return [as_int(value, name, *LIMITS[name]) for name, value in values.items()]
 
 
-def _timed_each(function: Callable[[np.ndarray], np.ndarray], probes: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+def _timed_each(
+    function: Callable[[np.ndarray], np.ndarray], probes: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Call ``function`` on each row of ``probes``; return each call's microseconds and results."""
     times = np.empty(probes.shape[0])
     results = []

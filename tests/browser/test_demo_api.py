@@ -18,7 +18,12 @@ from ruvllm_web import (
 
 from .test_client import run
 
-TEXTS = ("fix the failing login test", "Refactor the naïve Straße parser: tests, tests, TESTS!", "a", "日本語 テキスト 42")
+TEXTS = (
+    "fix the failing login test",
+    "Refactor the naïve Straße parser: tests, tests, TESTS!",
+    "a",
+    "日本語 テキスト 42",
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +71,9 @@ def test_starter_library_routes_held_out_requests_like_cpython(page, server) -> 
     out = run(page, server, f"""
       const {{ llm, embedder, added }} = globalThis.demo;
       const agents = [];
-      for (const text of {[r.text for r in requests]!r}) agents.push((await llm.route(await embedder.embed(text))).agent);
+      for (const text of {[r.text for r in requests]!r}) {{
+        agents.push((await llm.route(await embedder.embed(text))).agent);
+      }}
       return {{ added, agents, patterns: JSON.parse(await llm.stats()).totalPatterns }};
     """)
     engine, embedder = IntelligentLLM(), TextEmbedder()

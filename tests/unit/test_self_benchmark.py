@@ -7,17 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ruvllm_web import HnswIndex, self_benchmark
-from ruvllm_web.self_benchmark import brute_force_top_k, clustered, unit_centres
+from ruvllm_web.self_benchmark import brute_force_top_k, clustered, hnsw_vectors, unit_centres
 
 
 def test_hnsw_recall_is_the_overlap_with_exact_top_k() -> None:
     size, dim, queries, k, seed = 600, 24, 40, 7, 3
     result = self_benchmark.hnsw(size=size, dim=dim, queries=queries, k=k, seed=seed)
     # Rebuild the same data and index, and compute the recall from a full sort of every score.
-    rng = np.random.default_rng(seed)
-    centres = unit_centres(max(1, size // 100), dim, rng)
-    data = clustered(size, dim, centres, rng)
-    probes = clustered(queries, dim, centres, rng)
+    data, probes = hnsw_vectors(size, dim, queries, seed)
     index = HnswIndex(dim, seed=seed, exact_threshold=0)
     index.add_batch(data)
     exact = np.argsort(-(probes.astype(np.float64) @ data.astype(np.float64).T), axis=1, kind="stable")[:, :k]
@@ -40,6 +37,13 @@ def test_brute_force_top_k_is_the_best_k_in_order(n, dim, data) -> None:
     assert len(set(top.tolist())) == k
     assert np.all(np.diff(scores[top]) <= 0)
     assert scores[top[-1]] >= np.sort(scores)[::-1][k - 1]
+
+
+def test_hnsw_vectors_are_seeded_unit_rows() -> None:
+    data, probes = hnsw_vectors(300, 12, 20, seed=5)
+    again, _ = hnsw_vectors(300, 12, 20, seed=5)
+    assert data.shape == (300, 12) and probes.shape == (20, 12) and np.array_equal(data, again)
+    assert not np.array_equal(data, hnsw_vectors(300, 12, 20, seed=6)[0])
 
 
 def test_clustered_points_are_unit_float32_near_their_centres() -> None:
