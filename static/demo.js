@@ -1,29 +1,76 @@
-// The demo page's script: loads the engine and shows its state.
-import init from "./ruvllm.js";
+// The demo page's entry point: loads the engine, then wires the panels (one module each under
+// static/demo/) to one shared session and keeps the counters and charts current.
 
-const $ = (id) => document.getElementById(id);
-const status = $("status");
-const started = performance.now();
+import * as lib from "./ruvllm.js";
+import { byId, formatPercent, setStatus } from "./demo/dom.js";
+import { loadEngine, showLoadFailure } from "./demo/loading.js";
+import { LearningCharts } from "./demo/charts.js";
+import { setUpRouting } from "./demo/routing.js";
+import { persistName, setUpEngineFile } from "./demo/engine-file.js";
+import { setUpBench } from "./demo/bench.js";
 
-function show(state, text) {
-  status.dataset.state = state;
-  status.textContent = text;
+/** Background ticks refresh the charts at most this often, ms. */
+const TICK_REFRESH_MS = 1000;
+
+/** @type {(() => Promise<void>) | null} */
+let refresh = null;
+let tickRefresh = null;
+
+/** A background tick did work: refresh soon (coalescing a burst of ticks into one refresh). */
+function onTick() {
+  if (refresh && tickRefresh === null) {
+    tickRefresh = setTimeout(() => {
+      tickRefresh = null;
+      refresh().catch(() => {});
+    }, TICK_REFRESH_MS);
+  }
+}
+
+/**
+ * Show the counters: the page's own, and the engine's from its statistics.
+ * @param {import("./demo/routing.js").Session} session
+ * @param {any} stats
+ */
+function showCounters(session, stats) {
+  const { routed, good, wrong, corrected } = session.counters;
+  byId("c-routed").textContent = String(routed);
+  byId("c-good").textContent = String(good);
+  byId("c-wrong").textContent = String(wrong);
+  byId("c-corrected").textContent = String(corrected);
+  byId("c-patterns").textContent = String(stats.totalPatterns);
+  byId("c-hit-rate").textContent = stats.router.queries ? formatPercent(stats.router.hit_rate) : "—";
 }
 
 try {
-  const info = await init({
-    onProgress: ({ fraction, detail }) => {
-      $("load-progress").value = fraction;
-      $("load-stage").textContent = detail;
+  const persist = persistName();
+  const engine = await loadEngine(lib, persist, onTick);
+  /** @type {import("./demo/routing.js").Session} */
+  const session = {
+    llm: engine.llm,
+    embedder: engine.embedder,
+    taskTypes: engine.taskTypes,
+    persistent: persist !== null,
+    last: null,
+    counters: { routed: 0, good: 0, wrong: 0, corrected: 0 },
+  };
+  const charts = new LearningCharts();
+  refresh = async () => {
+    const stats = JSON.parse(await session.llm.stats());
+    charts.update(stats);
+    showCounters(session, stats);
+  };
+  setUpRouting(session, {
+    routed: (cost) => {
+      charts.recordLatency(cost);
+      refresh();
     },
+    learned: () => refresh(),
   });
-  $("v-engine").textContent = info.ruvllm_web;
-  $("v-pyodide").textContent = info.pyodide;
-  $("v-numpy").textContent = info.numpy;
-  $("v-isolated").textContent = info.crossOriginIsolated ? "yes (shared memory available)" : "no";
-  $("v-load").textContent = `${Math.round(performance.now() - started)} ms`;
-  $("versions").hidden = false;
-  show("ready", "ready");
+  setUpEngineFile(lib, session, () => refresh());
+  setUpBench(lib, engine.llm.dim);
+  await refresh();
+  for (const gated of document.querySelectorAll("fieldset[data-gated]")) gated.disabled = false;
+  setStatus(byId("status"), "ready", "ready");
 } catch (error) {
-  show("failed", `failed: ${error.message}`);
+  showLoadFailure(error);
 }

@@ -1,0 +1,142 @@
+// The "Route a request" panel: embed the typed text, route it through the engine, show the
+// decision with its alternatives, nearest patterns and stage timings, and take feedback.
+
+import { act, byId, fillList, fillOptions, fillRows, formatPercent, formatUs, setStatus } from "./dom.js";
+
+/**
+ * @typedef {object} Session the engine in use (Load replaces `llm`) and what the page tracks
+ * @property {import("../ruvllm").IntelligentLLMWasm} llm
+ * @property {import("../ruvllm").TextEmbedderWasm} embedder
+ * @property {Record<string, string[]>} taskTypes
+ * @property {boolean} persistent whether `llm` is kept in this browser
+ * @property {{text: string, x: Float32Array, agent: string | null} | null} last the last routed request
+ * @property {{routed: number, good: number, wrong: number, corrected: number}} counters
+ */
+
+/**
+ * @typedef {object} RouteEvent what a routed request cost
+ * @property {number} engineUs the engine's whole process() call
+ * @property {number} pageUs embed + process + results, as the page saw it
+ */
+
+/**
+ * Wire the route form and the feedback controls.
+ * @param {Session} session
+ * @param {{routed: (event: RouteEvent) => void, learned: () => void}} on called after each route / feedback
+ */
+export function setUpRouting(session, on) {
+  const form = /** @type {HTMLFormElement} */ (byId("route-form"));
+  const input = /** @type {HTMLInputElement} */ (byId("request"));
+  const status = byId("route-status");
+  const agentSelect = /** @type {HTMLSelectElement} */ (byId("fb-agent"));
+  const taskSelect = /** @type {HTMLSelectElement} */ (byId("fb-task"));
+  const feedback = /** @type {HTMLFieldSetElement} */ (byId("feedback"));
+  const feedbackStatus = byId("feedback-status");
+
+  fillOptions(agentSelect, Object.keys(session.taskTypes));
+  const showTasks = () => fillOptions(taskSelect, session.taskTypes[agentSelect.value] || []);
+  agentSelect.addEventListener("change", showTasks);
+  showTasks();
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value;
+    act(form, status, "routing…", "routed", async () => {
+      const result = await route(session, text);
+      feedback.disabled = result.agent === null;
+      const other = [...(result.alternatives || []).map((a) => a.agent), ...Object.keys(session.taskTypes)]
+        .find((agent) => agent !== result.agent);
+      if (other) {
+        agentSelect.value = other;
+        showTasks();
+      }
+      setStatus(feedbackStatus, "waiting", result.agent === null ? "" : "Was this route right?");
+      on.routed(result.cost);
+      return describeRoute(result);
+    });
+  });
+
+  /** @param {string} label @param {() => Promise<string>} learn */
+  const give = (label, learn) => {
+    const last = session.last;
+    if (!last) return;
+    act(feedback, feedbackStatus, `${label}…`, "learned", async () => {
+      const said = await learn();
+      feedback.disabled = true; // one piece of feedback per routed request
+      input.focus();
+      if (session.persistent) await session.llm.persist();
+      on.learned();
+      return `${said}${session.persistent ? " Saved in this browser." : ""}`;
+    });
+  };
+  byId("fb-good").addEventListener("click", () => give("recording", async () => {
+    await session.llm.adapt(session.last.x, 1);
+    await session.llm.recordOutcome(true);
+    session.counters.good++;
+    return `Recorded: ${session.last.agent} was right.`;
+  }));
+  byId("fb-wrong").addEventListener("click", () => give("recording", async () => {
+    await session.llm.adapt(session.last.x, 0);
+    await session.llm.recordOutcome(false);
+    session.counters.wrong++;
+    return `Recorded: ${session.last.agent} was wrong.`;
+  }));
+  byId("fb-correct").addEventListener("click", () => give("learning", async () => {
+    const { x, text } = session.last;
+    await session.llm.recordOutcome(false);
+    await session.llm.learnPattern(x, agentSelect.value, taskSelect.value, text, 1.0);
+    session.counters.corrected++;
+    return `Learned: requests like this one go to ${agentSelect.value} (${taskSelect.value}).`;
+  }));
+}
+
+/**
+ * Embed and route `text` with the session's engine (no learning), and show the decision.
+ * @param {Session} session
+ * @param {string} text
+ * @returns {Promise<import("../ruvllm").RoutingResult & {cost: RouteEvent}>}
+ */
+async function route(session, text) {
+  const started = performance.now();
+  const x = await session.embedder.embed(text);
+  const embedded = performance.now();
+  await session.llm.process(x, text);
+  const [result, timings] = await Promise.all([session.llm.lastResult(), session.llm.lastTimings()]);
+  const pageUs = 1000 * (performance.now() - started);
+  session.last = { text, x, agent: result.agent };
+  session.counters.routed++;
+  showRoute(text, result);
+  fillRows(/** @type {HTMLTableSectionElement} */ (byId("r-timings")), [
+    ["embed (in the page's call)", formatUs(1000 * (embedded - started))],
+    ["LoRA", formatUs(timings.loraUs)],
+    ["route", formatUs(timings.routeUs)],
+    ["SONA", formatUs(timings.sonaUs)],
+    ["whole process() in the engine", formatUs(timings.totalUs)],
+    ["request, as the page saw it", formatUs(pageUs)],
+  ]);
+  return { ...result, cost: { engineUs: timings.totalUs, pageUs } };
+}
+
+/**
+ * @param {string} text
+ * @param {import("../ruvllm").RoutingResult} result
+ */
+function showRoute(text, result) {
+  byId("route-result").hidden = false;
+  byId("r-request").textContent = text;
+  byId("r-agent").textContent = result.agent ?? "(no patterns to vote)";
+  byId("r-task").textContent = result.taskType ?? "—";
+  byId("r-confidence").textContent = formatPercent(result.confidence);
+  /** @type {HTMLMeterElement} */ (byId("r-confidence-meter")).value = result.confidence;
+  const alternatives = result.alternatives.map((a) => `${a.agent}: ${formatPercent(a.share)}`);
+  fillList(byId("r-alternatives"), alternatives.length ? alternatives : ["none"]);
+  fillRows(/** @type {HTMLTableSectionElement} */ (byId("r-neighbors")), result.neighbors.map((n) => [
+    n.description || "(no description)", n.agent, n.taskType, n.similarity.toFixed(3),
+  ]));
+}
+
+/** @param {import("../ruvllm").RoutingResult} result */
+function describeRoute(result) {
+  if (result.agent === null) return "The engine has no patterns to route with.";
+  return `Routed to ${result.agent} (${result.taskType}), confidence ${formatPercent(result.confidence)}.`;
+}
