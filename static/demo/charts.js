@@ -50,7 +50,9 @@ export class LearningCharts {
     for (const dataset of this.latency.data.datasets) dataset.data = this.latency.data.labels.map(() => 0);
     this.quality = chart("chart-quality", "line", ["quality EMA"], { scales: { y: { min: 0, max: 1 } } });
     this.hitRate = chart("chart-hit-rate", "line", ["hit rate"], { scales: { y: { min: 0, max: 1 } } });
-    this.delta = chart("chart-delta", "line", ["instant adapter", "base adapter"], { scales: { y: { beginAtZero: true } } });
+    this.delta = chart("chart-delta", "line", ["instant adapter", "base adapter"], {
+      scales: { y: { beginAtZero: true, ticks: { callback: (value) => (value === 0 ? "0" : Number(value).toExponential(1)) } } },
+    });
     this.loops = chart("chart-loops", "bar", ["runs"], { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } });
     this.loops.data.labels = ["instant", "background", "deep"];
     this.agents = chart("chart-agents", "bar", ["patterns"], { indexAxis: "y", scales: { x: { beginAtZero: true } } });

@@ -130,8 +130,11 @@ function showRoute(text, result) {
   /** @type {HTMLMeterElement} */ (byId("r-confidence-meter")).value = result.confidence;
   const alternatives = result.alternatives.map((a) => `${a.agent}: ${formatPercent(a.share)}`);
   fillList(byId("r-alternatives"), alternatives.length ? alternatives : ["none"]);
+  // Descriptions are shown when the engine's routing result carries them.
+  const described = result.neighbors.some((n) => typeof n.description === "string");
+  byId("neighbors-description").hidden = !described;
   fillRows(/** @type {HTMLTableSectionElement} */ (byId("r-neighbors")), result.neighbors.map((n) => [
-    n.description || "(no description)", n.agent, n.taskType, n.similarity.toFixed(3),
+    `#${n.patternId}`, n.agent, n.taskType, n.similarity.toFixed(3), ...(described ? [n.description] : []),
   ]));
 }
 
