@@ -111,6 +111,21 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def cached(path: Path, expected: str, authority: str) -> bool:
+    """Whether ``path`` exists with sha256 ``expected``; a copy that differs is logged and removed.
+
+    ``authority`` says where ``expected`` comes from ("official", "pinned") in the log line.
+    """
+    if not path.exists():
+        return False
+    actual = sha256_of(path)
+    if actual == expected:
+        return True
+    log(f"refusing cached {path.name}: sha256 {actual}, {authority} {expected}")
+    path.unlink()
+    return False
+
+
 def log(message: str) -> None:
     """Print a progress line to stderr."""
     print(f"[build] {message}", file=sys.stderr, flush=True)
@@ -151,12 +166,8 @@ class Fetcher:
             If no source has the file, or a source's copy does not match.
         """
         target = self.files / name
-        if target.exists():
-            actual = sha256_of(target)
-            if actual == expected:
-                return target
-            log(f"refusing cached {name}: sha256 {actual}, official {expected}; fetching it again")
-            target.unlink()
+        if cached(target, expected, "official"):
+            return target
         for source, fetch in self._sources(name):
             found = fetch(name)
             if found is None:
@@ -239,12 +250,8 @@ def npm_tarball(downloads: Path, package: str, version: str, expected: str, allo
         If the tarball fetched does not have sha256 ``expected``.
     """
     tarball = downloads / f"{package}-{version}.tgz"
-    if tarball.exists():
-        actual = sha256_of(tarball)
-        if actual == expected:
-            return tarball
-        log(f"refusing cached {tarball.name}: sha256 {actual}, pinned {expected}")
-        tarball.unlink()
+    if cached(tarball, expected, "pinned"):
+        return tarball
     if not allowed:
         return None
     log(f"downloading {package}@{version} from the npm registry")
