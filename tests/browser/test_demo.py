@@ -214,6 +214,18 @@ def test_user_text_is_shown_as_text_never_as_markup(demo) -> None:
     assert demo.execute_script("return window.__pwned") is None
 
 
+def test_a_request_without_words_is_refused_clearly(demo) -> None:
+    routed = counter(demo, "routed")
+    box = demo.find_element(By.ID, "request")
+    box.clear()
+    mark_sent(demo, "route-status")
+    box.send_keys("  !!! ?" + Keys.ENTER)
+    assert settle(demo, "route-status") == "error"
+    shown = demo.execute_script("return document.getElementById('route-status').textContent")
+    assert shown == "text has no letters or digits to embed: '  !!! ?'"
+    assert counter(demo, "routed") == routed
+
+
 def test_good_and_wrong_feedback_move_the_quality_ema_and_counters(demo) -> None:
     route(demo, "profile the memory use of the image resizer")
     before = chart_series(demo, "chart-quality")[0][-1]
@@ -347,3 +359,18 @@ def test_the_policy_refuses_inline_script_and_outside_requests(demo) -> None:
     assert any(v.startswith("script-src") for v in seen) and any(v.startswith("connect-src") for v in seen), seen
     logged = [entry["message"].lower() for entry in demo.get_log("browser")]
     assert sum("content security policy" in message for message in logged) >= 2, logged
+
+
+def test_turning_persistence_off_starts_fresh_on_the_next_load(demo) -> None:
+    box = demo.find_element(By.ID, "persist")
+    box.send_keys(Keys.SPACE)
+    assert not box.is_selected()
+    assert "now off" in text(demo, "state-status")
+    demo.refresh()
+    assert wait_for_state(demo, "#status") == "ready", text(demo, "status")
+    assert text(demo, "v-persist") == "off"
+    assert steps(demo) == ["runtime", "numpy", "engine", "starter library"]
+    fresh, embedder = IntelligentLLM(), TextEmbedder(384)
+    add_starter_library(fresh, embedder)
+    fresh.process(embedder.embed(SIMILAR), SIMILAR)
+    assert route(demo, SIMILAR)["agent"] == fresh.last_result.agent, "the correction lived only in the stored engine"
