@@ -14,14 +14,16 @@ const TICK_REFRESH_MS = 1000;
 
 /** @type {(() => Promise<void>) | null} */
 let refresh = null;
+/** @type {ReturnType<typeof setTimeout> | null} */
 let tickRefresh = null;
 
 /** A background tick did work: refresh soon (coalescing a burst of ticks into one refresh). */
 function onTick() {
-  if (refresh && tickRefresh === null) {
+  const run = refresh;
+  if (run && tickRefresh === null) {
     tickRefresh = setTimeout(() => {
       tickRefresh = null;
-      refresh().catch(() => {});
+      run().catch(() => {});
     }, TICK_REFRESH_MS);
   }
 }
@@ -54,23 +56,26 @@ try {
     counters: { routed: 0, good: 0, wrong: 0, corrected: 0 },
   };
   const charts = new LearningCharts();
-  refresh = async () => {
+  const update = async () => {
     const stats = JSON.parse(await session.llm.stats());
     charts.update(stats);
     showCounters(session, stats);
   };
+  refresh = update;
   setUpRouting(session, {
     routed: (cost) => {
       charts.recordLatency(cost);
-      refresh();
+      update();
     },
-    learned: () => refresh(),
+    learned: () => update(),
   });
-  setUpEngineFile(lib, session, () => refresh());
+  setUpEngineFile(lib, session, () => update());
   setUpBench(lib, engine.llm.dim);
-  await refresh();
-  for (const gated of document.querySelectorAll("fieldset[data-gated]")) gated.disabled = false;
+  await update();
+  for (const gated of document.querySelectorAll("fieldset[data-gated]")) {
+    /** @type {HTMLFieldSetElement} */ (gated).disabled = false;
+  }
   setStatus(byId("status"), "ready", "ready");
 } catch (error) {
-  showLoadFailure(error);
+  showLoadFailure(error instanceof Error ? error : new Error(String(error)));
 }

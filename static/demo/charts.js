@@ -46,12 +46,13 @@ export class LearningCharts {
     this.latency = chart("chart-latency", "bar", ["engine process()", "whole request (page)"], {
       scales: { y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "requests" } } },
     });
-    this.latency.data.labels = [...LATENCY_BINS_US.map((b) => `< ${binLabel(b)}`), `≥ ${binLabel(LATENCY_BINS_US.at(-1))}`];
+    const last = LATENCY_BINS_US[LATENCY_BINS_US.length - 1];
+    this.latency.data.labels = [...LATENCY_BINS_US.map((b) => `< ${binLabel(b)}`), `≥ ${binLabel(last)}`];
     for (const dataset of this.latency.data.datasets) dataset.data = this.latency.data.labels.map(() => 0);
     this.quality = chart("chart-quality", "line", ["quality EMA"], { scales: { y: { min: 0, max: 1 } } });
     this.hitRate = chart("chart-hit-rate", "line", ["hit rate"], { scales: { y: { min: 0, max: 1 } } });
     this.delta = chart("chart-delta", "line", ["instant adapter", "base adapter"], {
-      scales: { y: { beginAtZero: true, ticks: { callback: (value) => (value === 0 ? "0" : Number(value).toExponential(1)) } } },
+      scales: { y: { beginAtZero: true, ticks: { callback: (/** @type {number} */ value) => (value === 0 ? "0" : Number(value).toExponential(1)) } } },
     });
     this.loops = chart("chart-loops", "bar", ["runs"], { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } });
     this.loops.data.labels = ["instant", "background", "deep"];
@@ -67,7 +68,7 @@ export class LearningCharts {
     engine.data[binOf(cost.engineUs)]++;
     page.data[binOf(cost.pageUs)]++;
     this.latency.update();
-    const total = engine.data.reduce((a, b) => a + b, 0);
+    const total = engine.data.reduce((/** @type {number} */ a, /** @type {number} */ b) => a + b, 0);
     describe(this.latency, `Latency histogram of ${total} routed requests.`);
   }
 
@@ -96,7 +97,10 @@ export class LearningCharts {
   }
 }
 
-/** Append one point (one value per dataset) to a time series, dropping the oldest beyond MAX_POINTS. */
+/**
+ * Append one point (one value per dataset) to a time series, dropping the oldest beyond MAX_POINTS.
+ * @param {any} target a Chart.js chart @param {string} label @param {number[]} values
+ */
 function push(target, label, values) {
   target.data.labels.push(label);
   values.forEach((value, i) => target.data.datasets[i].data.push(value));
@@ -107,7 +111,10 @@ function push(target, label, values) {
   target.update();
 }
 
-/** Keep a chart's canvas described for screen readers. */
+/**
+ * Keep a chart's canvas described for screen readers.
+ * @param {any} target a Chart.js chart @param {string} text
+ */
 function describe(target, text) {
   target.canvas.setAttribute("aria-label", text);
 }

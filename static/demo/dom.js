@@ -54,11 +54,7 @@ export function fillList(list, items) {
  * @param {string[]} values
  */
 export function fillOptions(select, values) {
-  select.replaceChildren(...values.map((value) => {
-    const option = make("option", value);
-    option.value = value;
-    return option;
-  }));
+  select.replaceChildren(...values.map((value) => new Option(value, value)));
 }
 
 /**
@@ -109,7 +105,7 @@ export async function act(controls, status, busyText, doneState, action) {
   try {
     setStatus(status, doneState, await action());
   } catch (error) {
-    setStatus(status, "error", error.message);
+    setStatus(status, "error", error instanceof Error ? error.message : String(error));
   } finally {
     controls.removeAttribute("aria-busy");
   }

@@ -32,7 +32,7 @@ export function setUpEngineFile(lib, session, changed) {
 
   byId("save").addEventListener("click", () => act(panel, status, "saving…", "done", async () => {
     const bytes = await session.llm.save();
-    const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+    const url = URL.createObjectURL(new Blob([/** @type {BlobPart} */ (bytes)], { type: "application/octet-stream" }));
     const link = document.createElement("a");
     link.href = url;
     link.download = "ruvllm-engine.bin";

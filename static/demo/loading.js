@@ -52,11 +52,13 @@ export async function loadEngine(lib, persistName, onTick) {
   const bar = /** @type {HTMLProgressElement} */ (byId("load-progress"));
   const stage = byId("load-stage");
   const steps = new StepClock();
+  /** @param {string} name @param {number} fraction @param {string} detail */
   const step = (name, fraction, detail) => {
     steps.start(name);
     bar.value = fraction;
     stage.textContent = detail;
   };
+  /** @type {import("../ruvllm").InitOptions} */
   const options = {
     onProgress: ({ stage: name, fraction, detail }) => {
       if (persistName && name === "engine" && fraction === 1) {

@@ -13,6 +13,8 @@ import { act, byId, fillList, fillOptions, fillRows, formatPercent, formatUs, se
  * @property {{routed: number, good: number, wrong: number, corrected: number}} counters
  */
 
+/** @typedef {import("../ruvllm").RoutingNeighbor & {description?: string}} Neighbor a neighbour, with its description when the engine gives it */
+
 /**
  * @typedef {object} RouteEvent what a routed request cost
  * @property {number} engineUs the engine's whole process() call
@@ -56,12 +58,15 @@ export function setUpRouting(session, on) {
     });
   });
 
-  /** @param {string} label @param {() => Promise<string>} learn */
+  /**
+   * @param {string} label
+   * @param {(last: NonNullable<Session["last"]>) => Promise<string>} learn feedback on the last routed request
+   */
   const give = (label, learn) => {
     const last = session.last;
     if (!last) return;
     act(feedback, feedbackStatus, `${label}…`, "learned", async () => {
-      const said = await learn();
+      const said = await learn(last);
       feedback.disabled = true; // one piece of feedback per routed request
       input.focus();
       if (session.persistent) await session.llm.persist();
@@ -69,20 +74,19 @@ export function setUpRouting(session, on) {
       return `${said}${session.persistent ? " Saved in this browser." : ""}`;
     });
   };
-  byId("fb-good").addEventListener("click", () => give("recording", async () => {
-    await session.llm.adapt(session.last.x, 1);
+  byId("fb-good").addEventListener("click", () => give("recording", async ({ x, agent }) => {
+    await session.llm.adapt(x, 1);
     await session.llm.recordOutcome(true);
     session.counters.good++;
-    return `Recorded: ${session.last.agent} was right.`;
+    return `Recorded: ${agent} was right.`;
   }));
-  byId("fb-wrong").addEventListener("click", () => give("recording", async () => {
-    await session.llm.adapt(session.last.x, 0);
+  byId("fb-wrong").addEventListener("click", () => give("recording", async ({ x, agent }) => {
+    await session.llm.adapt(x, 0);
     await session.llm.recordOutcome(false);
     session.counters.wrong++;
-    return `Recorded: ${session.last.agent} was wrong.`;
+    return `Recorded: ${agent} was wrong.`;
   }));
-  byId("fb-correct").addEventListener("click", () => give("learning", async () => {
-    const { x, text } = session.last;
+  byId("fb-correct").addEventListener("click", () => give("learning", async ({ x, text }) => {
     await session.llm.recordOutcome(false);
     await session.llm.learnPattern(x, agentSelect.value, taskSelect.value, text, 1.0);
     session.counters.corrected++;
@@ -102,6 +106,7 @@ async function route(session, text) {
   const embedded = performance.now();
   await session.llm.process(x, text);
   const [result, timings] = await Promise.all([session.llm.lastResult(), session.llm.lastTimings()]);
+  if (result === null) throw new Error("the engine kept no routing result for this request");
   const pageUs = 1000 * (performance.now() - started);
   session.last = { text, x, agent: result.agent };
   session.counters.routed++;
@@ -114,7 +119,7 @@ async function route(session, text) {
     ["whole process() in the engine", formatUs(timings.totalUs)],
     ["request, as the page saw it", formatUs(pageUs)],
   ]);
-  return { ...result, cost: { engineUs: timings.totalUs, pageUs } };
+  return Object.assign(result, { cost: { engineUs: timings.totalUs, pageUs } });
 }
 
 /**
@@ -131,10 +136,11 @@ function showRoute(text, result) {
   const alternatives = result.alternatives.map((a) => `${a.agent}: ${formatPercent(a.share)}`);
   fillList(byId("r-alternatives"), alternatives.length ? alternatives : ["none"]);
   // Descriptions are shown when the engine's routing result carries them.
-  const described = result.neighbors.some((n) => typeof n.description === "string");
+  const neighbors = /** @type {Neighbor[]} */ (result.neighbors);
+  const described = neighbors.some((n) => typeof n.description === "string");
   byId("neighbors-description").hidden = !described;
-  fillRows(/** @type {HTMLTableSectionElement} */ (byId("r-neighbors")), result.neighbors.map((n) => [
-    `#${n.patternId}`, n.agent, n.taskType, n.similarity.toFixed(3), ...(described ? [n.description] : []),
+  fillRows(/** @type {HTMLTableSectionElement} */ (byId("r-neighbors")), neighbors.map((n) => [
+    `#${n.patternId}`, n.agent, n.taskType, n.similarity.toFixed(3), ...(described ? [n.description ?? ""] : []),
   ]));
 }
 
