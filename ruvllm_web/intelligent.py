@@ -28,10 +28,9 @@ engine and its reload answer identically.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
-
-import time
 
 import numpy as np
 

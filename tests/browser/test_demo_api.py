@@ -4,6 +4,8 @@ task types, per-stage timings, the self-benchmarks, and refusal of bad arguments
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -44,7 +46,7 @@ def page(browser, server):
 def test_embed_equals_cpython(page, server) -> None:
     out = run(page, server, f"""
       const embedder = new lib.TextEmbedderWasm(256);
-      const texts = {list(TEXTS)!r};
+      const texts = {json.dumps(TEXTS)};
       const vectors = [];
       for (const text of texts) vectors.push(Array.from(await embedder.embed(text)));
       return {{ vectors, dim: embedder.dim, defaultDim: globalThis.demo.embedder.dim }};
@@ -71,7 +73,7 @@ def test_starter_library_routes_held_out_requests_like_cpython(page, server) -> 
     out = run(page, server, f"""
       const {{ llm, embedder, added }} = globalThis.demo;
       const agents = [];
-      for (const text of {[r.text for r in requests]!r}) {{
+      for (const text of {json.dumps([r.text for r in requests])}) {{
         agents.push((await llm.route(await embedder.embed(text))).agent);
       }}
       return {{ added, agents, patterns: JSON.parse(await llm.stats()).totalPatterns }};
