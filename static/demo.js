@@ -76,6 +76,7 @@ try {
     /** @type {HTMLFieldSetElement} */ (gated).disabled = false;
   }
   setStatus(byId("status"), "ready", "ready");
+  performance.mark("ruvllm-demo ready");
 } catch (error) {
   showLoadFailure(error instanceof Error ? error : new Error(String(error)));
 }

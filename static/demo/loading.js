@@ -21,11 +21,14 @@ class StepClock {
     this.current = { name, started: performance.now() };
   }
 
-  /** Finish the running step: add it to the list with its duration. */
+  /** Finish the running step: add it to the list with its duration (and a performance measure). */
   finish() {
     if (!this.current) return;
+    const { name, started } = this.current;
+    const ended = performance.now();
+    performance.measure(`ruvllm-demo ${name}`, { start: started, end: ended });
     const item = make("li");
-    item.append(make("span", this.current.name), make("span", formatUs(1000 * (performance.now() - this.current.started))));
+    item.append(make("span", name), make("span", formatUs(1000 * (ended - started))));
     this.list.append(item);
     this.current = null;
   }
