@@ -361,6 +361,28 @@ def test_the_policy_refuses_inline_script_and_outside_requests(demo) -> None:
     assert sum("content security policy" in message for message in logged) >= 2, logged
 
 
+def test_agent_and_task_names_from_a_loaded_file_stay_text(demo, downloads) -> None:
+    """An engine file can name agents anything; the page shows those names as text, never markup."""
+    embedder = TextEmbedder(384)
+    crafted = IntelligentLLM()
+    crafted.add_pattern(embedder.embed("route me to the crafted agent"), MARKUP, "<i>task</i>", MARKUP)
+    crafted.add_pattern(embedder.embed("a different crafted request"), "<u>other</u>", "<s>plain</s>", "")
+    path = downloads / "crafted.bin"
+    path.write_bytes(crafted.save())
+    mark_sent(demo, "state-status")
+    demo.find_element(By.ID, "load-file").send_keys(str(path))
+    assert settle(demo, "state-status") == "done", text(demo, "state-status")
+    shown = route(demo, "route me to the crafted agent")
+    crafted.process(embedder.embed("route me to the crafted agent"), "")
+    expected = crafted.last_result
+    assert (shown["agent"], shown["task"]) == (MARKUP, "<i>task</i>") == (expected.agent, expected.task_type)
+    assert shown["alternatives"] == [agent for agent, _ in expected.alternatives]
+    assert [row[1:3] for row in shown["neighbors"]] == [[n.agent, n.task_type] for n in expected.neighbors]
+    assert {row[1] for row in shown["neighbors"]} == {MARKUP, "<u>other</u>"}
+    assert demo.execute_script("return document.querySelectorAll('img, b, i, u, s').length") == 0
+    assert demo.execute_script("return window.__pwned") is None
+
+
 def test_turning_persistence_off_starts_fresh_on_the_next_load(demo) -> None:
     box = demo.find_element(By.ID, "persist")
     box.send_keys(Keys.SPACE)
