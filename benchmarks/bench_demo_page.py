@@ -18,15 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
-import tempfile
-import threading
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.browser.conftest import OutsideTrafficTrap, Server, install_test_pages, start_chromium  # noqa: E402
+from browser_loads import fresh_browsers, served
 
 #: Steps the worker itself does; the rest (saved state, starter library) is the demo's.
 WORKER_STEPS = ("runtime", "numpy", "engine")
@@ -82,24 +75,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--loads", type=int, default=3)
     options = parser.parse_args()
-    install_test_pages()
-    trap = OutsideTrafficTrap()
-    threading.Thread(target=trap.serve_forever, daemon=True).start()
-    server = Server(isolation=True)
     first, again = [], []
-    try:
-        for _ in range(options.loads):
-            with tempfile.TemporaryDirectory() as profile:
-                driver = start_chromium(trap, profile)
-                try:
-                    driver.set_script_timeout(300)
-                    first.append(visit(driver, server.url))
-                    again.append(visit(driver, None))
-                finally:
-                    driver.quit()
-    finally:
-        server.stop()
-        trap.shutdown()
+    with served() as (server, trap):
+        for driver in fresh_browsers(trap, options.loads):
+            first.append(visit(driver, server.url))
+            again.append(visit(driver, None))
     print(json.dumps({
         "first_visit": {**summary(first), "runs": first},
         "reload_restored": {**summary(again), "runs": again},

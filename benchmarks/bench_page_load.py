@@ -13,15 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
-import tempfile
-import threading
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.browser.conftest import OutsideTrafficTrap, Server, install_test_pages, start_chromium  # noqa: E402
+from browser_loads import fresh_browsers, served
 
 SCRIPT = """
 const done = arguments[arguments.length - 1];
@@ -36,27 +29,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--loads", type=int, default=5)
     options = parser.parse_args()
-    install_test_pages()
-    trap = OutsideTrafficTrap()
-    threading.Thread(target=trap.serve_forever, daemon=True).start()
-    server = Server(isolation=True)
     loads = []
-    try:
-        for _ in range(options.loads):
-            with tempfile.TemporaryDirectory() as profile:
-                driver = start_chromium(trap, profile)
-                try:
-                    driver.set_script_timeout(300)
-                    driver.get(server.url + "test-pages/harness.html")
-                    result = driver.execute_async_script(SCRIPT, server.url + "static/ruvllm.js")
-                finally:
-                    driver.quit()
+    with served() as (server, trap):
+        for driver in fresh_browsers(trap, options.loads):
+            driver.get(server.url + "test-pages/harness.html")
+            result = driver.execute_async_script(SCRIPT, server.url + "static/ruvllm.js")
             if "error" in result:
                 raise SystemExit(result["error"])
             loads.append(result)
-    finally:
-        server.stop()
-        trap.shutdown()
     print(json.dumps({
         "loads": loads,
         "median_ready_ms": statistics.median(r["ready_ms"] for r in loads),

@@ -1,0 +1,42 @@
+"""Page loads for the browser benchmarks: `build.py serve` behind the outside-traffic trap, and
+headless Chromium with a new profile (cold HTTP cache, empty storage) for each load."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.conftest import OutsideTrafficTrap, Server, install_test_pages, start_chromium  # noqa: E402
+
+
+@contextmanager
+def served(isolation: bool = True) -> Iterator[tuple[Server, OutsideTrafficTrap]]:
+    """dist/ served on loopback (with the isolation headers by default) and the trap, both stopped after."""
+    install_test_pages()
+    trap = OutsideTrafficTrap()
+    threading.Thread(target=trap.serve_forever, daemon=True).start()
+    server = Server(isolation=isolation)
+    try:
+        yield server, trap
+    finally:
+        server.stop()
+        trap.shutdown()
+
+
+def fresh_browsers(trap: OutsideTrafficTrap, count: int, script_timeout: float = 300) -> Iterator[object]:
+    """Yield `count` Chromium drivers one after the other, each with a new profile, quit after use."""
+    for _ in range(count):
+        with tempfile.TemporaryDirectory() as profile:
+            driver = start_chromium(trap, profile)
+            try:
+                driver.set_script_timeout(script_timeout)
+                yield driver
+            finally:
+                driver.quit()
