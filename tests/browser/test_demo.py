@@ -172,7 +172,7 @@ def test_loads_offline_and_shows_every_step(demo, server) -> None:
     assert all(url.startswith(server.url) for url in urls), urls
 
 
-def test_the_page_and_worker_carry_one_strict_policy(demo, server) -> None:
+def test_the_page_and_worker_carry_strict_policies(demo, server) -> None:
     meta = demo.find_element(By.CSS_SELECTOR, 'meta[http-equiv="Content-Security-Policy"]').get_attribute("content")
     assert meta == build.PAGE_CSP and "'wasm-unsafe-eval'" not in meta
     assert build.WORKER_CSP == meta.replace("script-src 'self';", "script-src 'self' 'wasm-unsafe-eval';")
