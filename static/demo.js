@@ -65,11 +65,11 @@ try {
   setUpRouting(session, {
     routed: (cost) => {
       charts.recordLatency(cost);
-      update();
+      return update();
     },
-    learned: () => update(),
+    learned: update,
   });
-  setUpEngineFile(lib, session, () => update());
+  setUpEngineFile(lib, session, update);
   setUpBench(lib, engine.llm.dim);
   await update();
   for (const gated of document.querySelectorAll("fieldset[data-gated]")) {

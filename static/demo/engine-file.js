@@ -17,7 +17,7 @@ export function persistName() {
  * Wire the save / load / reset controls and the persistence checkbox.
  * @param {typeof import("../ruvllm")} lib
  * @param {import("./routing.js").Session} session
- * @param {() => void} changed called after the engine was replaced or reset
+ * @param {() => Promise<void>} changed called after the engine was replaced or reset (awaited)
  */
 export function setUpEngineFile(lib, session, changed) {
   const status = byId("state-status");
@@ -54,7 +54,7 @@ export function setUpEngineFile(lib, session, changed) {
       session.persistent = false;
       session.last = null;
       picker.value = "";
-      changed();
+      await changed();
       const stats = JSON.parse(await loaded.stats());
       return `Loaded ${file.name}: ${stats.totalPatterns} patterns. This engine is used in this tab; it is not the one kept in this browser.`;
     });
@@ -65,7 +65,7 @@ export function setUpEngineFile(lib, session, changed) {
     const added = await session.llm.addStarterLibrary(session.embedder);
     if (session.persistent) await session.llm.persist();
     session.last = null;
-    changed();
+    await changed();
     return `Reset: everything learned is forgotten; the starter library (${added} patterns) is back.`;
   }));
 }

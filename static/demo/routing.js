@@ -24,7 +24,8 @@ import { act, byId, fillList, fillOptions, fillRows, formatPercent, formatUs, se
 /**
  * Wire the route form and the feedback controls.
  * @param {Session} session
- * @param {{routed: (event: RouteEvent) => void, learned: () => void}} on called after each route / feedback
+ * @param {{routed: (event: RouteEvent) => Promise<void>, learned: () => Promise<void>}} on called after each
+ *   route / feedback; the status says it is done once these have updated the counters and charts
  */
 export function setUpRouting(session, on) {
   const form = /** @type {HTMLFormElement} */ (byId("route-form"));
@@ -53,7 +54,7 @@ export function setUpRouting(session, on) {
         showTasks();
       }
       setStatus(feedbackStatus, "waiting", result.agent === null ? "" : "Was this route right?");
-      on.routed(result.cost);
+      await on.routed(result.cost);
       return describeRoute(result);
     });
   });
@@ -70,7 +71,7 @@ export function setUpRouting(session, on) {
       feedback.disabled = true; // one piece of feedback per routed request
       input.focus();
       if (session.persistent) await session.llm.persist();
-      on.learned();
+      await on.learned();
       return `${said}${session.persistent ? " Saved in this browser." : ""}`;
     });
   };
