@@ -8,6 +8,7 @@ import { LearningCharts } from "./demo/charts.js";
 import { setUpRouting } from "./demo/routing.js";
 import { persistName, setUpEngineFile } from "./demo/engine-file.js";
 import { setUpBench } from "./demo/bench.js";
+import { setUpDeepLoop } from "./demo/deep-loop.js";
 
 /** Background ticks refresh the charts at most this often, ms. */
 const TICK_REFRESH_MS = 1000;
@@ -70,6 +71,7 @@ try {
     learned: update,
   });
   setUpEngineFile(lib, session, update);
+  setUpDeepLoop(session, update);
   setUpBench(lib, engine.llm.dim);
   await update();
   for (const gated of document.querySelectorAll("fieldset[data-gated]")) {

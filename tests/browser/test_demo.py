@@ -12,6 +12,7 @@ The tests run in file order on one page, each building on the state the previous
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 import urllib.request
@@ -240,6 +241,17 @@ def test_good_and_wrong_feedback_move_the_quality_ema_and_counters(demo) -> None
     loops = chart_series(demo, "chart-loops")[0]
     assert loops[0] >= 2, loops  # two instant updates at least
     assert chart_series(demo, "chart-delta")[0][-1] > 0
+
+
+def test_the_deep_loop_runs_on_demand_and_its_chart_moves(demo) -> None:
+    before = chart_series(demo, "chart-loops")[0][2]
+    said = click(demo, "run-deep", "deep-status")
+    assert said.startswith("Deep loop done in"), said
+    assert chart_series(demo, "chart-loops")[0][2] == before + 1
+    found = re.search(r"(\d+) patterns in \d+ clusters, (\d+) merged, (\d+) pruned\.$", said)
+    assert found, said
+    considered, merged, pruned = map(int, found.groups())
+    assert int(counter(demo, "patterns")) == considered - merged - pruned
 
 
 def test_reset_forgets_and_brings_back_the_starter_library(demo) -> None:
