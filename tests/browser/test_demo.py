@@ -408,3 +408,17 @@ def test_turning_persistence_off_starts_fresh_on_the_next_load(demo) -> None:
     add_starter_library(fresh, embedder)
     fresh.process(embedder.embed(SIMILAR), SIMILAR)
     assert route(demo, SIMILAR)["agent"] == fresh.last_result.agent, "the correction lived only in the stored engine"
+
+
+def test_without_cross_origin_isolation_the_demo_copies_and_routes_alike(demo, plain_server) -> None:
+    """Served without COOP/COEP (no SharedArrayBuffer), vectors travel as copies: same routes."""
+    demo.get(plain_server.url)
+    assert wait_for_state(demo, "#status") == "ready", text(demo, "status")
+    assert text(demo, "v-isolated") == "no"
+    request = "write unit tests for the login form"
+    fresh, embedder = IntelligentLLM(), TextEmbedder(384)
+    add_starter_library(fresh, embedder)
+    fresh.process(embedder.embed(request), request)
+    shown = route(demo, request)
+    assert (shown["agent"], shown["task"]) == (fresh.last_result.agent, fresh.last_result.task_type)
+    assert shown["confidence"] == pytest.approx(fresh.last_result.confidence, abs=0.001)
