@@ -113,6 +113,20 @@ def load(handle: int, class_name: str, data: object, *options: Any) -> int:
     return number
 
 
+def replace(handle: int, class_name: str, data: object, *options: Any) -> int:
+    """Restore a ``class_name`` from snapshot ``data`` in place of the object under ``handle``.
+
+    The snapshot is loaded in full first; only then does it take the handle's place, so a
+    refused snapshot leaves the object under ``handle`` exactly as it was. Returns ``handle``.
+    """
+    current = _object(handle)
+    loader = _lookup(LOADERS, class_name)
+    if type(current).__name__ != class_name:
+        raise TypeError(f"handle {handle} is a {type(current).__name__}, not a {class_name}")
+    _objects[int(handle)] = loader(_as_bytes(data), *options)
+    return int(handle)
+
+
 def invoke(handle: int, method: str, *args: Any) -> Any:
     """Call ``method(*args)`` on the object under ``handle``, or read it if it is a property."""
     target = _object(handle)
@@ -253,6 +267,6 @@ def _keywords(kwargs: object) -> dict[str, Any]:
 
 #: The functions the worker may call by name.
 CALLS = (
-    "version_info", "l2_normalize", "create", "load", "invoke", "forward_buffers", "free", "tick_all", "scratch_vector",
+    "version_info", "l2_normalize", "create", "load", "replace", "invoke", "forward_buffers", "free", "tick_all", "scratch_vector",
     "time_invoke", "add_starter_library", "starter_task_types", "run_benchmark",
 )

@@ -315,6 +315,11 @@ export class IntelligentLLMWasm extends EngineObject {
   stats(): Promise<string>;
   save(): Promise<Uint8Array>;
   reset(): Promise<void>;
+  /**
+   * Replace this engine's state with a snapshot from `save()`, in place: this object stays valid and,
+   * with `init({persist})`, stays the engine that is kept. A refused snapshot changes nothing.
+   */
+  restore(data: Uint8Array, config?: IntelligentConfigWasm): Promise<void>;
   /** Save to the browser store now (requires `init({persist})`). */
   persist(): Promise<void>;
   static load(data: Uint8Array, config?: IntelligentConfigWasm): Promise<IntelligentLLMWasm>;

@@ -520,10 +520,15 @@
   }
 
   /** Restore a `className` from snapshot bytes into a new handle and wrap it. */
-  function loadInto(cls, className, data, extra = []) {
+  /** @param {unknown} data */
+  function checkSnapshot(data) {
     if (!(data instanceof Uint8Array)) {
       throw new TypeError(`snapshot must be a Uint8Array, got ${describe(data)}`);
     }
+  }
+
+  function loadInto(cls, className, data, extra = []) {
+    checkSnapshot(data);
     const opened = requireConnection();
     const handle = opened.nextHandle++;
     return opened.send("load", [handle, className, data, ...extra]).then(() => {
@@ -1148,6 +1153,18 @@
     /** Forget everything learned. */
     reset() {
       return this._changed(this._invoke("reset"));
+    }
+
+    /**
+     * Replace this engine's whole state with a snapshot from `save()`, keeping this object (and,
+     * with `init({persist})`, keeping it the engine that is saved). A refused snapshot changes nothing.
+     * @param {Uint8Array} data @param {IntelligentConfigWasm} [config] switches to apply (dimension must match)
+     */
+    async restore(data, config) {
+      checkSnapshot(data);
+      const extra = config ? [config.toJSON()] : [];
+      await this._changed(this._connection.send("replace", [this._handle, "IntelligentLLM", data, ...extra]));
+      this.dim = await this._invoke("dim");
     }
 
     /** Save to the browser store now (with `init({persist})`). */

@@ -45,18 +45,20 @@ export function setUpEngineFile(lib, session, changed) {
     const file = picker.files && picker.files[0];
     if (!file) return;
     act(panel, status, `loading ${file.name}…`, "done", async () => {
-      const loaded = await lib.IntelligentLLMWasm.load(new Uint8Array(await file.arrayBuffer()));
-      if (loaded.dim !== session.embedder.dim) {
-        await loaded.free();
-        throw new Error(`${file.name} holds a ${loaded.dim}-dimensional engine; the page's embedder gives ${session.embedder.dim}`);
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const probe = await lib.IntelligentLLMWasm.load(bytes);  // refused here if it is not an engine file
+      const dim = probe.dim;
+      await probe.free();
+      if (dim !== session.embedder.dim) {
+        throw new Error(`${file.name} holds a ${dim}-dimensional engine; the page's embedder gives ${session.embedder.dim}`);
       }
-      session.llm = loaded;
-      session.persistent = false;
+      await session.llm.restore(bytes);  // in place: with persistence on, this is now the kept engine
+      if (session.persistent) await session.llm.persist();
       session.last = null;
       picker.value = "";
       await changed();
-      const stats = JSON.parse(await loaded.stats());
-      return `Loaded ${file.name}: ${stats.totalPatterns} patterns. This engine is used in this tab; it is not the one kept in this browser.`;
+      const stats = JSON.parse(await session.llm.stats());
+      return `Loaded ${file.name}: ${stats.totalPatterns} patterns.${session.persistent ? " Saved in this browser." : ""}`;
     });
   });
 

@@ -4,7 +4,7 @@
 import { act, byId, fillList, fillOptions, fillRows, formatPercent, formatUs, setStatus } from "./dom.js";
 
 /**
- * @typedef {object} Session the engine in use (Load replaces `llm`) and what the page tracks
+ * @typedef {object} Session the engine in use (Load restores a file into `llm` in place) and what the page tracks
  * @property {import("../ruvllm").IntelligentLLMWasm} llm
  * @property {import("../ruvllm").TextEmbedderWasm} embedder
  * @property {Record<string, string[]>} taskTypes

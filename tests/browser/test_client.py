@@ -342,6 +342,32 @@ def test_persistence_survives_a_reload_and_reports_a_corrupt_store(fresh, server
     assert third["patterns"] == 0
 
 
+def test_restore_replaces_the_kept_engine_in_place(fresh, server) -> None:
+    first = run(fresh, server, """
+      await init({ persist: "swapped", persistDelayMs: 50 });
+      const llm = new IntelligentLLMWasm();
+      for (let p = 0; p < 5; p++) await llm.addPattern(vec(384, (i) => Math.sin((p + 1) * i)), `a${p}`, "t");
+      const other = new IntelligentLLMWasm();  // not the kept one: only the first engine is
+      for (let p = 0; p < 2; p++) await other.addPattern(vec(384, (i) => Math.cos((p + 1) * i)), `b${p}`, "t");
+      const refused = await failure(llm.restore(new Uint8Array([1, 2, 3])));
+      const notBytes = await failure(llm.restore("snapshot"));
+      const afterRefusal = JSON.parse(await llm.stats()).totalPatterns;
+      await llm.restore(await other.save());
+      await new Promise((resolve) => setTimeout(resolve, 400));  // the debounced save
+      return { refused, notBytes, afterRefusal, route: await llm.route(vec(384, (i) => Math.cos(i))),
+               patterns: JSON.parse(await llm.stats()).totalPatterns };
+    """)
+    assert "snapshot" in first["refused"] and first["notBytes"].startswith("TypeError: snapshot must be a Uint8Array")
+    assert first["afterRefusal"] == 5
+    assert first["patterns"] == 2 and first["route"]["agent"] == "b0"
+    fresh.refresh()
+    second = run(fresh, server, """
+      const info = await init({ persist: "swapped" });
+      return { info, patterns: JSON.parse(await new IntelligentLLMWasm().stats()).totalPatterns };
+    """)
+    assert second["info"]["persist"]["restored"] is True and second["patterns"] == 2
+
+
 def test_a_crashed_worker_rejects_pending_calls_and_init_recovers(fresh, server) -> None:
     out = run(fresh, server, """
       await init({ workerUrl: new URL("crash-worker.js", location.href) });

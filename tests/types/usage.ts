@@ -62,6 +62,7 @@ export async function integrationSummary(): Promise<RoutingResult> {
   const stats: { totalPatterns: number } = JSON.parse(await llm.stats());
   console.log(output.length, stats.totalPatterns);
   const copy = await IntelligentLLMWasm.load(await llm.save(), config);
+  await copy.restore(await llm.save());
   const router = new HnswRouterWasm(HnswRouterConfigWasm.highRecall());
   await router.addPattern(embedding, "coder", "code_generation");
   return copy.route(embedding);

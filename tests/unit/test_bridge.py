@@ -55,6 +55,26 @@ def test_objects_by_handle() -> None:
         bridge.invoke(7, "forward", x)
 
 
+def test_replace_restores_in_place_or_changes_nothing() -> None:
+    config = {"config": {"router": {"dim": 8}}}
+    bridge.create(3, "IntelligentLLM", config)
+    bridge.invoke(3, "add_pattern", np.ones(8, dtype=np.float32), "coder", "code", "d")
+    kept = bridge._objects[3]
+    other = IntelligentLLM({"router": {"dim": 8}})
+    for agent in ("a", "b"):
+        other.add_pattern(np.arange(1, 9, dtype=np.float32) * (1 if agent == "a" else -1), agent, "t")
+    saved = other.save()
+    with pytest.raises(ValueError, match="truncated"):
+        bridge.replace(3, "IntelligentLLM", saved[:20])
+    with pytest.raises(TypeError, match="is a IntelligentLLM, not a HnswRouter"):
+        bridge.replace(3, "HnswRouter", saved)
+    with pytest.raises(ValueError, match="no engine object with handle 4"):
+        bridge.replace(4, "IntelligentLLM", saved)
+    assert bridge._objects[3] is kept and len(kept.router) == 1
+    assert bridge.replace(3, "IntelligentLLM", saved) == 3
+    assert bridge._objects[3].save() == saved
+
+
 def test_results_become_plain_values() -> None:
     bridge.create(1, "IntelligentLLM", {"config": {"router": {"dim": 8}}})
     bridge.invoke(1, "add_pattern", np.ones(8, dtype=np.float32), "coder", "code", "d")
