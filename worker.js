@@ -152,7 +152,20 @@ function describeError(error) {
   return { type: (error && error.name) || "Error", message: String((error && error.message) || error) };
 }
 
-const loading = load();
+/**
+ * Pyodide only logs a WebAssembly compile that the worker's Content Security Policy refuses, and
+ * never settles: a policy violation while loading fails the load instead of leaving it hanging.
+ */
+const refusedByPolicy = new Promise((_, reject) => {
+  self.addEventListener("securitypolicyviolation", (event) => {
+    reject(new Error(
+      `the worker's Content Security Policy refused ${event.blockedURI || "an action"} ` +
+      `(${event.effectiveDirective}); Pyodide needs script-src 'wasm-unsafe-eval' in the worker`,
+    ));
+  }, { once: true });
+});
+const loading = Promise.race([load(), refusedByPolicy]);
+refusedByPolicy.catch(() => {}); // a violation after loading is not a load failure
 loading.then(
   ({ versions }) => self.postMessage({ type: "ready", versions }),
   (error) => self.postMessage({ type: "failed", message: describeError(error).message }),

@@ -394,6 +394,17 @@ def test_a_crashed_worker_rejects_pending_calls_and_init_recovers(fresh, server)
     assert out["recovered"] == "coder"
 
 
+def test_a_policy_that_refuses_webassembly_fails_init_clearly(browser, server) -> None:
+    browser.get(server.url + "test-pages/strict-csp.html")
+    out = run(browser, server, """
+      const source = `import ${JSON.stringify(new URL("/worker.js", location.href).href)};`;
+      const workerUrl = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+      return { refused: await failure(init({ workerUrl })) };
+    """, page="test-pages/strict-csp.html")
+    assert out["refused"].startswith("Error: ")
+    assert "Content Security Policy refused" in out["refused"] and "'wasm-unsafe-eval'" in out["refused"]
+
+
 def test_the_worker_runs_sona_ticks_on_its_timer_and_can_pause_them(fresh, server) -> None:
     out = run(fresh, server, """
       const ticks = [];
