@@ -17,9 +17,12 @@ Instant loop, per request (:meth:`SonaInstant.instant`, O(dim) work)
 
 Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     Runs when the interval has passed and at least ``min_batch`` trajectories
-    wait. It takes at most ``max_batch`` of them (the cost bound: one
-    ``(dim, r)`` adapter step each, plus at most ``max_learn_per_tick`` router
-    inserts) and
+    wait. It takes at most ``max_batch`` of them, however many wait (older
+    ones beyond the ring's ``capacity`` were already dropped), so one tick
+    costs at most ``max_batch`` distillation steps of ``O(dim * r)`` each,
+    one ``(max_batch, dim) @ (dim, r)`` product per adapter, and at most
+    ``max_learn_per_tick`` router ``learn_pattern`` calls (an index search
+    and possibly an insert each), plus the deep loop when it is due. It
 
     1. distils the instant adapter into the base adapter: for each input,
        one step of ``0.5 * ||delta_base(x) - (delta_base_0(x) + delta_instant(x))||^2``
@@ -33,15 +36,28 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
        current base weights (one "EWC task").
 
 Deep loop, :meth:`SonaInstant.deep` (bounded by ``max_deep_patterns``)
-    Triggered by a tick when any of: accumulated quality since the last deep
-    run ``>= deep_quality``; trajectories since then ``>= deep_every``;
+    Triggered at the end of a tick when at least ``deep_min_requests``
+    requests came since the last deep run and any of: accumulated quality
+    since then ``>= deep_quality``; requests since then ``>= deep_every``;
     drift ``>= drift_threshold``, where drift is ``1 - cos`` between the
-    running mean of recent inputs and its value at the last deep run. Runs
-    spherical k-means over the pattern library, merges same-agent
+    running mean of inputs (an EMA of unit inputs with rate ``drift_beta``)
+    and its value at the last deep run. The minimum spacing matters: on a
+    stream that mixes many topics the running mean wanders by itself (about
+    0.1-0.3 at rate 0.01 on the bench_learning streams), so drift alone
+    would fire at every tick. Works on the first ``max_deep_patterns``
+    patterns (by id): ``k = floor(sqrt(n / 2))`` spherical k-means
+    (``3`` restarts of at most 20 Lloyd iterations, each one
+    ``(n, dim) @ (dim, k)`` product), then merges same-agent
     near-duplicates (cosine ``>= merge_similarity``) within each cluster, and
     prunes patterns that are old (created ``>= prune_age`` requests ago),
     little used (``usage_count <= prune_max_usage``) and unsuccessful
     (``success_rate < prune_success``).
+
+Statistics (:meth:`SonaInstant.stats`)
+    Per loop: instant updates, background ticks and waiting trajectories,
+    deep runs and the last run's report, each with its latency (mean, p50,
+    p99 over recent runs); plus the quality EMA, drift, patterns learned,
+    merged and pruned, EWC tasks and both adapters' delta norms.
 """
 
 from __future__ import annotations
@@ -86,8 +102,9 @@ class SonaConfig:
     capacity: int = 1024
     deep_quality: float = 200.0
     deep_every: int = 500
+    deep_min_requests: int = 100
     drift_threshold: float = 0.15
-    drift_beta: float = 0.05
+    drift_beta: float = 0.01
     max_deep_patterns: int = 5000
     merge_similarity: float = 0.97
     prune_age: int = 1000
@@ -97,7 +114,7 @@ class SonaConfig:
 
     def __post_init__(self) -> None:
         for name in ("rank", "min_batch", "max_batch", "max_learn_per_tick", "consolidate_every", "capacity",
-                     "deep_every", "max_deep_patterns", "prune_age", "prune_max_usage", "seed"):
+                     "deep_every", "deep_min_requests", "max_deep_patterns", "prune_age", "prune_max_usage", "seed"):
             as_int(getattr(self, name), name, 0 if name in ("prune_max_usage", "seed") else 1)
         for name in ("ema_beta", "min_advantage", "learn_quality", "transfer", "merge_similarity",
                      "prune_success", "drift_threshold", "drift_beta"):
@@ -329,7 +346,7 @@ class SonaInstant:
     # ----------------------------------------------------------------- deep
     def _deep_due(self) -> bool:
         c = self.config
-        return self.router is not None and (
+        return self.router is not None and self.requests_since_deep >= c.deep_min_requests and (
             self.quality_since_deep >= c.deep_quality
             or self.requests_since_deep >= c.deep_every
             or self.drift >= c.drift_threshold
