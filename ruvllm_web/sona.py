@@ -35,6 +35,15 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     4. every ``consolidate_every`` ticks, anchors the EWC penalty at the
        current base weights (one "EWC task").
 
+    Known limitation, measured: step 1 is a gradient step whose effect on
+    the base's output is about ``alpha**2 * base_lr * ||x @ A_base||**2``
+    times the residual (``~1e-7`` of it at the defaults, 384 dims), and the
+    two adapters have different ``A``; so a tick moves a vanishing part of
+    the instant adapter's effect into the base (about ``1e-11`` on 64
+    inputs at the defaults) while step 2 still removes ``transfer`` of it.
+    At the default rates neither adapter changes a route (bench_learning in
+    BENCHMARKS.md: LoRA on and off give identical accuracy).
+
 Deep loop, :meth:`SonaInstant.deep` (bounded by ``max_deep_patterns``)
     Triggered at the end of a tick when at least ``deep_min_requests``
     requests came since the last deep run and any of: accumulated quality
