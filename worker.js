@@ -56,8 +56,10 @@ let arena = null;
 
 /**
  * Preallocated numpy buffers that shared-arena vectors are copied into, one per
- * (argument position, length), with a JS view onto each buffer's wasm memory.
- * @type {Map<string, {array: any, view: Float32Array | null}>}
+ * (argument position, length), with a JS view onto each buffer's wasm memory and
+ * the arena slice last copied from (a fixed-size call from the same place, such
+ * as `WasmMicroLoRA.forward()`, then creates no new object at all on this side).
+ * @type {Map<string, {array: any, view: Float32Array | null, source: Float32Array | null}>}
  */
 const scratch = new Map();
 
@@ -66,8 +68,11 @@ function scratchArgument(runtime, position, offset, length) {
   const key = `${position}:${length}`;
   let entry = scratch.get(key);
   if (!entry) {
-    entry = { array: runtime.calls.get("scratch_vector")(length), view: null };
+    entry = { array: runtime.calls.get("scratch_vector")(length), view: null, source: null };
     scratch.set(key, entry);
+  }
+  if (!entry.source || entry.source.buffer !== arena.buffer || entry.source.byteOffset !== offset * 4) {
+    entry.source = arena.subarray(offset, offset + length);
   }
   if (!entry.view || entry.view.length === 0) {
     // (Re)acquire the view: a wasm memory growth detaches the old one.
@@ -75,7 +80,7 @@ function scratchArgument(runtime, position, offset, length) {
     entry.view = buffer.data;
     buffer.release();
   }
-  entry.view.set(arena.subarray(offset, offset + length));
+  entry.view.set(entry.source);
   return entry.array;
 }
 

@@ -29,16 +29,9 @@ import numpy as np
 
 from ruvllm_web import HnswIndex
 from ruvllm_web.row_scores import USES_BLAS
+from ruvllm_web.self_benchmark import clustered
 
 EF_VALUES = (16, 32, 64, 128)
-
-
-def clustered(n: int, dim: int, centres: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``n`` unit vectors ``(n, dim)`` float32 scattered around random rows of ``centres``."""
-    picks = rng.integers(0, centres.shape[0], n)
-    points = centres[picks] + rng.standard_normal((n, dim)).astype(np.float32) * np.float32(0.8 / np.sqrt(dim))
-    points /= np.linalg.norm(points, axis=1, keepdims=True)
-    return points.astype(np.float32)
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -18,8 +18,10 @@ from ruvllm_web.starter_patterns import (
     STARTER_AGENTS,
     LabelledRequest,
     StarterPattern,
+    add_starter_library,
     held_out_examples,
     starter_patterns,
+    starter_task_types,
 )
 from ruvllm_web.text_embedder import HashedFeature, TextEmbedder
 from ruvllm_web.trajectory import Trajectories, TrajectoryBuffer
@@ -48,7 +50,9 @@ __all__ = [
     "Trajectories",
     "TrajectoryBuffer",
     "__version__",
+    "add_starter_library",
     "held_out_examples",
     "scope_name",
     "starter_patterns",
+    "starter_task_types",
 ]

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ruvllm_web import self_benchmark
 from ruvllm_web._version import __version__
 from ruvllm_web.hnsw_router import HnswRouter
 from ruvllm_web.intelligent import IntelligentLLM
@@ -27,6 +28,9 @@ from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.router_types import RouterConfig
 from ruvllm_web.scoped_lora import ScopedLoRA
 from ruvllm_web.sona import SonaConfig, SonaInstant
+from ruvllm_web.starter_patterns import add_starter_library as _add_starter_library
+from ruvllm_web.starter_patterns import starter_task_types
+from ruvllm_web.text_embedder import TextEmbedder
 from ruvllm_web.trajectory import TrajectoryBuffer
 from ruvllm_web.validation import as_int, as_text, as_vector
 
@@ -51,6 +55,7 @@ FACTORIES: dict[str, Callable[..., Any]] = {
     "MicroLoRA": MicroLoRA,
     "ScopedLoRA": ScopedLoRA,
     "SonaInstant": _sona,
+    "TextEmbedder": lambda dim=384: TextEmbedder(dim),
     "TrajectoryBuffer": TrajectoryBuffer,
 }
 #: What ``load`` can restore from a snapshot, by class name.
@@ -145,6 +150,23 @@ def time_invoke(handle: int, method: str, repeats: int, *args: Any) -> list[floa
     return times
 
 
+def add_starter_library(handle: int, embedder_handle: int) -> int:
+    """Add the starter library, embedded by the TextEmbedder under ``embedder_handle``, to the object under ``handle``.
+
+    Returns the number of patterns added; see :func:`ruvllm_web.starter_patterns.add_starter_library`.
+    """
+    target = _object(handle)
+    embedder = _object(embedder_handle)
+    if not isinstance(embedder, TextEmbedder):
+        raise TypeError(f"handle {embedder_handle} is a {type(embedder).__name__}, not a TextEmbedder")
+    return _add_starter_library(target, embedder)
+
+
+def run_benchmark(kind: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the self-benchmark ``kind`` ("hnsw" or "lora") here; see :mod:`ruvllm_web.self_benchmark`."""
+    return plain(self_benchmark.run(kind, options))
+
+
 def scratch_vector(length: int) -> np.ndarray:
     """A new zeroed float32 buffer of ``length`` values, which the worker reuses for incoming vectors."""
     return np.zeros(as_int(length, "length", 1, MAX_VECTOR_LENGTH), dtype=np.float32)
@@ -232,5 +254,5 @@ def _keywords(kwargs: object) -> dict[str, Any]:
 #: The functions the worker may call by name.
 CALLS = (
     "version_info", "l2_normalize", "create", "load", "invoke", "forward_buffers", "free", "tick_all", "scratch_vector",
-    "time_invoke",
+    "time_invoke", "add_starter_library", "starter_task_types", "run_benchmark",
 )

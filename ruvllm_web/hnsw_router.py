@@ -88,6 +88,11 @@ class HnswRouter:
         return len(self._patterns)
 
     @property
+    def dim(self) -> int:
+        """The embedding dimension (``config.dim``)."""
+        return self.config.dim
+
+    @property
     def clock(self) -> int:
         """The operation counter (routes, adds, learns) that pattern ``created``/``last_used`` refer to."""
         return self._clock

@@ -12,6 +12,11 @@ A request's embedding ``x`` (shape ``(dim,)``) goes through::
                                 routed agent's nearest pattern; trajectory kept
     return a
 
+``last_timings`` holds the wall time of each stage of the last ``process``
+call (adapt, route, learn, and the whole call). It describes a run, not
+the engine's state, so snapshots leave it out and a loaded engine starts
+from zeros.
+
 ``tick()`` runs SONA's background loop (consolidation into the base adapter
 and the pattern library, then the deep loop when due). With ``use_sona``
 off, nothing is learned beyond the outcome statistics and explicit
@@ -23,6 +28,7 @@ engine and its reload answer identically.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -127,6 +133,7 @@ class IntelligentLLM:
         self.router = HnswRouter(c.router, seed=c.seed)
         self.sona = SonaInstant(c.dim, sona_config, router=self.router)
         self._last_result: RoutingResult | None = None
+        self._timings = _zero_timings()
         self.processed = 0
 
     @property
@@ -138,6 +145,19 @@ class IntelligentLLM:
     def last_result(self) -> RoutingResult | None:
         """The routing decision of the last :meth:`process` or :meth:`route` call, if any."""
         return self._last_result
+
+    @property
+    def last_timings(self) -> dict[str, float]:
+        """Wall time of each stage of the last :meth:`process` call, in microseconds.
+
+        Keys: ``lora_us`` (adapting the input), ``route_us`` (routing the
+        adapted vector), ``sona_us`` (recording the outcome and SONA's instant
+        step; next to nothing when no quality was given), ``total_us`` (the
+        whole call, argument checks included, so at least the sum of the
+        others). All 0.0 before the first call. A fresh dict each time; not
+        part of snapshots (a timing describes a run, not the engine's state).
+        """
+        return dict(self._timings)
 
     # -------------------------------------------------------------- requests
     def process(self, input: object, context: str = "", quality: object = None) -> np.ndarray:
@@ -152,11 +172,15 @@ class IntelligentLLM:
         quality : float in [0, 1], optional
             How well this request was served; ``None`` routes and adapts without learning.
         """
+        started = time.perf_counter()
         x = as_vector(input, self.dim, "input")
         context = as_text(context, "context")
         q = None if quality is None else as_quality(quality)
+        lora_started = time.perf_counter()
         adapted = self._adapted(x)
+        route_started = time.perf_counter()
         result = self._route(adapted)
+        sona_started = time.perf_counter()
         self.processed += 1
         if q is not None and result.agent is not None:
             self.router.record_outcome(result, q >= 0.5)
@@ -167,6 +191,13 @@ class IntelligentLLM:
                         direction = self.router.pattern_embedding(neighbor.pattern_id)
                         break
                 self.sona.instant(x, q, direction, result.agent, result.task_type or "", context)
+        finished = time.perf_counter()
+        self._timings = {
+            "lora_us": (route_started - lora_started) * 1e6,
+            "route_us": (sona_started - route_started) * 1e6,
+            "sona_us": (finished - sona_started) * 1e6,
+            "total_us": (finished - started) * 1e6,
+        }
         return adapted
 
     def route(self, input: object) -> RoutingResult:
@@ -303,8 +334,14 @@ class IntelligentLLM:
         if engine.router.config != saved.router or engine.sona.dim != saved.dim:
             raise ValueError("corrupted engine snapshot: component settings differ from the engine config")
         engine._last_result = None
+        engine._timings = _zero_timings()
         engine.processed = processed
         return engine
+
+
+def _zero_timings() -> dict[str, float]:
+    """The stage timings before any :meth:`IntelligentLLM.process` call."""
+    return {"lora_us": 0.0, "route_us": 0.0, "sona_us": 0.0, "total_us": 0.0}
 
 
 def _require_direction(x: np.ndarray) -> None:

@@ -24,6 +24,9 @@ MlDeveloper    model_training, data_preparation, model_evaluation
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
+
+from ruvllm_web.text_embedder import TextEmbedder
 
 STARTER_AGENTS = ("Coder", "Researcher", "Tester", "Reviewer", "Architect", "Security", "Performance", "MlDeveloper")
 
@@ -36,6 +39,15 @@ class StarterPattern:
     agent: str
     task_type: str
     description: str
+
+
+class PatternTarget(Protocol):
+    """Anything patterns can be added to: :class:`~ruvllm_web.HnswRouter`, :class:`~ruvllm_web.IntelligentLLM`."""
+
+    @property
+    def dim(self) -> int: ...
+
+    def add_pattern(self, embedding: object, agent: str, task_type: str, description: str = "") -> int: ...
 
 
 @dataclass(frozen=True)
@@ -753,3 +765,55 @@ def held_out_examples() -> list[LabelledRequest]:
     return [
         LabelledRequest(text, agent, task_type) for agent in STARTER_AGENTS for text, task_type in _HELD_OUT[agent]
     ]
+
+
+def starter_task_types() -> dict[str, list[str]]:
+    """Each starter agent's task types, agents in :data:`STARTER_AGENTS` order.
+
+    Returns
+    -------
+    dict of str to list of str
+        A fresh dict on each call; task types in the library's order.
+    """
+    return {agent: list(_STARTER[agent]) for agent in STARTER_AGENTS}
+
+
+def add_starter_library(target: PatternTarget, embedder: TextEmbedder) -> int:
+    """Embed every starter pattern with ``embedder`` and add it to ``target``; return how many were added.
+
+    Each :class:`StarterPattern` ``p`` becomes
+    ``target.add_pattern(embedder.embed(p.text), p.agent, p.task_type, p.description)``,
+    in :func:`starter_patterns` order (the texts are embedded in one batch
+    first). The target's own rules apply as for any ``add_pattern`` call
+    (a router holding ``max_patterns`` evicts its least recently used ones).
+
+    Parameters
+    ----------
+    target : HnswRouter or IntelligentLLM
+        Anything with ``dim`` and ``add_pattern(embedding, agent, task_type, description)``.
+    embedder : TextEmbedder
+        Its ``dim`` must equal ``target.dim``.
+
+    Returns
+    -------
+    int
+        ``len(starter_patterns())``.
+
+    Raises
+    ------
+    TypeError
+        If ``embedder`` is not a :class:`TextEmbedder` or ``target`` cannot take patterns.
+    ValueError
+        If the dimensions differ. Nothing is added then.
+    """
+    if not isinstance(embedder, TextEmbedder):
+        raise TypeError(f"embedder must be a TextEmbedder, got {type(embedder).__name__}")
+    if not callable(getattr(target, "add_pattern", None)) or not isinstance(getattr(target, "dim", None), int):
+        raise TypeError(f"target must have dim and add_pattern (a router or an engine), got {type(target).__name__}")
+    if embedder.dim != target.dim:
+        raise ValueError(f"embedder makes {embedder.dim}-dim vectors, the target expects {target.dim}")
+    patterns = starter_patterns()
+    vectors = embedder.embed_batch([p.text for p in patterns])
+    for pattern, vector in zip(patterns, vectors):
+        target.add_pattern(vector, pattern.agent, pattern.task_type, pattern.description)
+    return len(patterns)

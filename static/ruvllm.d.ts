@@ -63,6 +63,58 @@ declare class EngineObject {
   free(): Promise<void>;
 }
 
+// ------------------------------------------------------------------ starter library, self-benchmarks
+
+/** The starter library's 8 agents, in the engine's order (ruvllm_web.STARTER_AGENTS). */
+export const STARTER_AGENTS: readonly string[];
+/** Each starter agent's task types (agent -> its task types). */
+export function starterTaskTypes(): Promise<Record<string, string[]>>;
+
+export interface HnswBenchmarkOptions {
+  /** Vectors in the index, 1..100000 (default 1000); size * dim at most 2^26. */
+  size?: number;
+  /** 2..2048 (default 128). */
+  dim?: number;
+  /** Searches timed each way, 1..10000 (default 100). */
+  queries?: number;
+  /** Neighbours per search, 1..100 and at most size (default 10). */
+  k?: number;
+}
+
+export interface HnswBenchmarkResult {
+  size: number;
+  dim: number;
+  k: number;
+  buildMsPerVector: number;
+  hnswP50Us: number;
+  hnswP99Us: number;
+  /** numpy brute force (scores, then the k best in order), same queries, same run. */
+  bruteP50Us: number;
+  /** bruteP50Us / hnswP50Us (NaN if the clock could not time a search). */
+  speedup: number;
+  /** Share of the brute-force top-k the index found, 0..1. */
+  recallAtK: number;
+}
+
+export interface LoraBenchmarkOptions {
+  /** 2..2048 (default 256). */
+  dim?: number;
+  /** Timed samples per operation, each the mean of 20 calls, 1..10000 (default 200). */
+  repeats?: number;
+}
+
+export interface LoraBenchmarkResult {
+  dim: number;
+  repeats: number;
+  forwardP50Us: number;
+  forwardIntoP50Us: number;
+  adaptP50Us: number;
+}
+
+/** Run a self-benchmark in the worker (other calls wait until it ends). */
+export function runBenchmark(kind: "hnsw", options?: HnswBenchmarkOptions): Promise<HnswBenchmarkResult>;
+export function runBenchmark(kind: "lora", options?: LoraBenchmarkOptions): Promise<LoraBenchmarkResult>;
+
 // ------------------------------------------------------------------ learning-wasm
 
 /** MicroLoRA: out = x + alpha * (x @ A) @ B, rank 2. */
@@ -224,6 +276,23 @@ export class SonaInstantWasm extends EngineObject {
   reset(): Promise<void>;
 }
 
+/** The built-in offline text embedder: hashed word and character n-grams, unit-length vectors. */
+export class TextEmbedderWasm extends EngineObject {
+  /** Returns at once; `dim` defaults to 384, the router's. */
+  constructor(dim?: number);
+  readonly dim: number;
+  /** Rejects for a non-string, more than 4096 characters, or no letter or digit. */
+  embed(text: string): Promise<Float32Array>;
+}
+
+/** Per-stage wall time of the last `process` call, microseconds. */
+export interface StageTimings {
+  loraUs: number;
+  routeUs: number;
+  sonaUs: number;
+  totalUs: number;
+}
+
 /** The integrated engine: route -> LoRA -> SONA learning. */
 export class IntelligentLLMWasm extends EngineObject {
   constructor(config?: IntelligentConfigWasm);
@@ -236,6 +305,10 @@ export class IntelligentLLMWasm extends EngineObject {
   addPattern(embedding: Float32Array, agent: string, taskType: string, description?: string): Promise<number>;
   learnPattern(embedding: Float32Array, agent: string, taskType: string, description: string, quality: number): Promise<number>;
   recordOutcome(success: boolean): Promise<number>;
+  /** Embed and add the starter library; resolves to the number of patterns added. */
+  addStarterLibrary(embedder: TextEmbedderWasm): Promise<number>;
+  /** Stage timings of the last `process` call (all 0 before the first; not saved in snapshots). */
+  lastTimings(): Promise<StageTimings>;
   tick(): Promise<Record<string, unknown> | null>;
   runDeep(): Promise<Record<string, unknown>>;
   /** JSON string with keys router, lora, sona, totalPatterns, processed, config. */

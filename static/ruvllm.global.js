@@ -27,6 +27,12 @@
     "Scan", "Filter", "Join", "Aggregate", "Project", "Sort", "Limit", "GroupBy", "IndexScan", "HnswScan",
     "IvfFlatScan", "NestedLoopJoin", "HashJoin", "MergeJoin", "VectorDistance", "Rerank", "Materialize",
   ];
+  /** The starter library's agents, in the engine's order (ruvllm_web.STARTER_AGENTS). */
+  const STARTER_AGENTS = Object.freeze([
+    "Coder", "Researcher", "Tester", "Reviewer", "Architect", "Security", "Performance", "MlDeveloper",
+  ]);
+  /** The self-benchmarks and their options (ruvllm_web.self_benchmark checks the values). */
+  const BENCHMARK_OPTIONS = { hnsw: ["size", "dim", "queries", "k"], lora: ["dim", "repeats"] };
 
   // ------------------------------------------------------------------ checks
   // Cheap argument checks done before anything crosses to the worker; the
@@ -357,6 +363,39 @@
   async function l2Normalize(vector) {
     checkVector(vector, "vector");
     return requireConnection().send("l2_normalize", [vector], vector.length);
+  }
+
+  /**
+   * Each starter agent's task types, agents in `STARTER_AGENTS` order.
+   * @returns {Promise<Record<string, string[]>>}
+   */
+  async function starterTaskTypes() {
+    return requireConnection().send("starter_task_types", []);
+  }
+
+  /**
+   * Run a self-benchmark inside the worker (other calls wait until it ends).
+   * "hnsw": build an index of `size` x `dim` clustered vectors, time `queries` searches against numpy
+   * brute force, recall@k against the brute-force answers. "lora": p50 of a `dim` MicroLoRA's calls.
+   * @param {"hnsw" | "lora"} kind
+   * @param {Record<string, number>} [options] hnsw: size, dim, queries, k; lora: dim, repeats
+   * @returns {Promise<object>} the measurements, camelCase keys
+   */
+  async function runBenchmark(kind, options = {}) {
+    if (!Object.hasOwn(BENCHMARK_OPTIONS, kind)) {
+      throw new Error(`unknown benchmark ${JSON.stringify(kind)}; known: ${Object.keys(BENCHMARK_OPTIONS).join(", ")}`);
+    }
+    if (options === null || typeof options !== "object" || Array.isArray(options)) {
+      throw new TypeError(`benchmark options must be an object, got ${describe(options)}`);
+    }
+    const given = Object.entries(options).filter(([, value]) => value !== undefined);
+    for (const [name, value] of given) {
+      if (!BENCHMARK_OPTIONS[kind].includes(name)) {
+        throw new Error(`unknown option ${JSON.stringify(name)} for the ${kind} benchmark; known: ${BENCHMARK_OPTIONS[kind].join(", ")}`);
+      }
+      checkInteger(value, name);
+    }
+    return camel(await requireConnection().send("run_benchmark", [kind, Object.fromEntries(given)]));
   }
 
   // ------------------------------------------------------------- persistence
@@ -720,6 +759,22 @@
 
   // ------------------------------------------------------------ ruvllm classes
 
+  /** The built-in offline text embedder (hashed word and character n-grams, unit length). */
+  class TextEmbedderWasm extends EngineObject {
+    /** @param {number} [dim] vector length, default 384 (the router's) */
+    constructor(dim = 384) {
+      checkInteger(dim, "dim", 2, 65536);
+      super("TextEmbedder", { dim });
+      this.dim = dim;
+    }
+
+    /** @param {string} text at most 4096 characters, with a letter or digit @returns {Promise<Float32Array>} */
+    async embed(text) {
+      checkText(text, "text");
+      return this._invoke("embed", [text], this.dim);
+    }
+  }
+
   /** Router settings (`HnswRouterConfigWasm`). */
   class HnswRouterConfigWasm {
     constructor() {
@@ -1034,6 +1089,32 @@
       return this._changed(this._invoke("learn_pattern", [embedding, agent, taskType, description, quality]));
     }
 
+    /**
+     * Embed the starter library with `embedder` and add it as patterns (a restored engine already has them).
+     * @param {TextEmbedderWasm} embedder of this engine's dimension
+     * @returns {Promise<number>} how many patterns were added
+     */
+    async addStarterLibrary(embedder) {
+      if (!(embedder instanceof TextEmbedderWasm)) {
+        throw new TypeError(`embedder must be a TextEmbedderWasm, got ${describe(embedder)}`);
+      }
+      if (embedder._connection !== this._connection) {
+        throw new Error("embedder belongs to an earlier init(); create it again");
+      }
+      if (embedder.dim !== this.dim) {
+        throw new Error(`embedder makes ${embedder.dim}-dim vectors, the engine expects ${this.dim}`);
+      }
+      return this._changed(this._connection.send("add_starter_library", [this._handle, embedder._handle]));
+    }
+
+    /**
+     * Wall time of each stage of the last `process` call, microseconds (all 0 before the first).
+     * @returns {Promise<{loraUs: number, routeUs: number, sonaUs: number, totalUs: number}>}
+     */
+    async lastTimings() {
+      return camel(await this._invoke("last_timings"));
+    }
+
     /** Record whether the last routed request went well. */
     recordOutcome(success) {
       checkBoolean(success, "success");
@@ -1104,6 +1185,10 @@
     setTickInterval,
     versionInfo,
     l2Normalize,
+    starterTaskTypes,
+    runBenchmark,
+    STARTER_AGENTS,
+    TextEmbedderWasm,
     IntelligentConfigWasm,
     IntelligentLLMWasm,
     HnswRouterConfigWasm,

@@ -242,8 +242,11 @@ def test_both_transport_paths_give_identical_numbers(browser, server, plain_serv
       await lora.forward_array(x);
       await lora.adapt_array(vec(128, (i) => Math.cos(i)));
       lora.get_input_ptr().set(x);
-      await lora.forward();
-      return { shared: (await lib.versionInfo()).sharedMemory, out: Array.from(lora.get_output_ptr()) };
+      const first = await lora.forward();
+      const again = await lora.forward();
+      return { shared: (await lib.versionInfo()).sharedMemory, out: Array.from(lora.get_output_ptr()),
+               sameView: first === again && again === lora.get_output_ptr(),
+               inArena: first.buffer.constructor.name === "SharedArrayBuffer" };
     """
     results = {}
     for host in (server, plain_server):
@@ -252,6 +255,9 @@ def test_both_transport_paths_give_identical_numbers(browser, server, plain_serv
     shared, copied = results[server.url], results[plain_server.url]
     assert shared["shared"] is True and copied["shared"] is False
     assert shared["out"] == copied["out"]
+    # forward() answers in the same view every time; with shared memory that view lives in the arena.
+    assert shared["sameView"] and copied["sameView"]
+    assert shared["inArena"] and not copied["inArena"]
 
 
 def test_errors_arrive_as_js_errors_and_change_nothing(fresh, server) -> None:

@@ -30,3 +30,32 @@ def test_bad_input_is_refused_in_pyodide(selenium):
         except kind:
             continue
         raise AssertionError(f"{bad!r} was accepted")
+
+
+@run_in_pyodide(packages=["numpy", "ruvllm_web"], pytest_assert_rewrites=False)
+def test_worker_forward_path_allocates_nothing_per_call(selenium):
+    """The calls worker.js makes for `await lora.forward()` on the shared-memory path:
+    the arena slice is copied into a scratch array made once, then forward_buffers."""
+    import tracemalloc
+
+    import numpy as np
+
+    from ruvllm_web import bridge
+
+    handle = 9001
+    bridge.create(handle, "MicroLoRA", {"dim": 256})
+    try:
+        scratch = bridge.scratch_vector(256)
+        scratch[:] = np.sin(np.arange(256, dtype=np.float32))
+        for _ in range(10):
+            out = bridge.forward_buffers(handle, scratch)
+        tracemalloc.start()
+        start, _ = tracemalloc.get_traced_memory()
+        for _ in range(2000):
+            assert bridge.forward_buffers(handle, scratch) is out  # the adapter's own output buffer
+        end, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert end - start <= 64, end - start
+        assert peak - start < 16384, peak - start  # transient workspace of one call, not 2000
+    finally:
+        bridge.free(handle)

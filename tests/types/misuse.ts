@@ -1,5 +1,5 @@
 // Calls the types must refuse (this file is expected NOT to type-check).
-import { IntelligentLLMWasm, WasmMicroLoRA } from "../../static/ruvllm.js";
+import { IntelligentLLMWasm, WasmMicroLoRA, runBenchmark } from "../../static/ruvllm.js";
 
 export async function misuse(): Promise<void> {
   const llm = new IntelligentLLMWasm();
@@ -7,4 +7,8 @@ export async function misuse(): Promise<void> {
   const lora = new WasmMicroLoRA("256");
   const n: string = await lora.adapt_count();
   console.log(n);
+  await llm.addStarterLibrary(lora);
+  await runBenchmark("lora", { size: 1000 });
+  const recall: number = (await runBenchmark("lora")).recallAtK;
+  console.log(recall);
 }

@@ -29,5 +29,7 @@ def test_misuse_is_refused() -> None:
     result = tsc(*options, "--lib", "ES2022,DOM", "misuse.ts")
     assert result.returncode != 0
     errors = [line for line in result.stdout.splitlines() if line.startswith("misuse.ts(")]
-    assert [line.split(")")[0] for line in errors] == ["misuse.ts(6,21", "misuse.ts(7,34", "misuse.ts(8,9"]
+    assert [line.split(")")[0] for line in errors] == [
+        "misuse.ts(6,21", "misuse.ts(7,34", "misuse.ts(8,9", "misuse.ts(10,31", "misuse.ts(11,9", "misuse.ts(12,55",
+    ]
     assert "'number[]' is not assignable to parameter of type 'Float32Array" in errors[0]

@@ -7,7 +7,12 @@ import init, {
   WasmMicroLoRA,
   WasmScopedLoRA,
   WasmTrajectoryBuffer,
+  TextEmbedderWasm,
+  STARTER_AGENTS,
+  starterTaskTypes,
+  runBenchmark,
   type RoutingResult,
+  type StageTimings,
 } from "../../static/ruvllm.js";
 
 export async function learningWasmReadme(inputData: Float32Array, embedding: Float32Array): Promise<void> {
@@ -60,4 +65,31 @@ export async function integrationSummary(): Promise<RoutingResult> {
   const router = new HnswRouterWasm(HnswRouterConfigWasm.highRecall());
   await router.addPattern(embedding, "coder", "code_generation");
   return copy.route(embedding);
+}
+
+/** The demo page's calls: built-in embedder, starter library, stage timings, self-benchmarks. */
+export async function demoPage(request: string): Promise<StageTimings> {
+  const info = await init({ persist: "demo" });
+  const llm = new IntelligentLLMWasm();
+  const embedder = new TextEmbedderWasm();
+  const dim: number = embedder.dim;
+  if (!info.persist?.restored) {
+    const added: number = await llm.addStarterLibrary(embedder);
+    console.log(`${added} starter patterns of ${STARTER_AGENTS.length} agents`, dim);
+  }
+  const types: Record<string, string[]> = await starterTaskTypes();
+  const first: string = STARTER_AGENTS[0];
+  console.log(types[first].join(", "));
+  const embedding: Float32Array = await embedder.embed(request);
+  await llm.process(embedding, request, 0.8);
+  const timings = await llm.lastTimings();
+  const total: number = timings.loraUs + timings.routeUs + timings.sonaUs;
+  console.log(total <= timings.totalUs);
+  const hnsw = await runBenchmark("hnsw", { size: 2000, dim: 128, queries: 100, k: 10 });
+  const recall: number = hnsw.recallAtK;
+  console.log(recall, hnsw.speedup, hnsw.buildMsPerVector, hnsw.hnswP50Us, hnsw.hnswP99Us, hnsw.bruteP50Us);
+  const lora = await runBenchmark("lora", { dim: 256, repeats: 100 });
+  console.log(lora.forwardP50Us, lora.forwardIntoP50Us, lora.adaptP50Us, lora.repeats, lora.dim);
+  await runBenchmark("lora");
+  return timings;
 }

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ruvllm_web import __version__, bridge
+from ruvllm_web import STARTER_AGENTS, TextEmbedder, __version__, bridge, starter_patterns
 from ruvllm_web.intelligent import IntelligentLLM
 
 
@@ -113,3 +113,48 @@ def test_time_invoke_runs_the_call_repeatedly() -> None:
     assert len(times) == 3 and all(t >= 0 for t in times)
     with pytest.raises(ValueError, match="repeats must be >= 1"):
         bridge.time_invoke(1, "delta_norm", 0)
+
+
+def test_text_embedder_is_constructible_and_embeds() -> None:
+    bridge.create(1, "TextEmbedder", {"dim": 128})
+    out = bridge.plain(bridge.invoke(1, "embed", "fix the login test"))
+    assert out.dtype == np.float32 and out.shape == (128,)
+    np.testing.assert_array_equal(out, TextEmbedder(128).embed("fix the login test"))
+    bridge.create(2, "TextEmbedder", None)
+    assert bridge.invoke(2, "dim") == 384
+    with pytest.raises(ValueError, match="dim must be >= 2"):
+        bridge.create(3, "TextEmbedder", {"dim": 1})
+    with pytest.raises(ValueError, match="no letters or digits"):
+        bridge.invoke(1, "embed", "?!")
+
+
+@pytest.mark.parametrize("class_name", ["IntelligentLLM", "HnswRouter"])
+def test_add_starter_library_by_handles(class_name) -> None:
+    bridge.create(1, "TextEmbedder", {})
+    bridge.create(2, class_name, {})
+    assert bridge.add_starter_library(2, 1) == len(starter_patterns())
+    bridge.create(3, "TextEmbedder", {"dim": 32})
+    with pytest.raises(ValueError, match="embedder makes 32-dim vectors, the target expects 384"):
+        bridge.add_starter_library(2, 3)
+    with pytest.raises(TypeError, match="handle 2 is a .*, not a TextEmbedder"):
+        bridge.add_starter_library(1, 2)
+    with pytest.raises(ValueError, match="no engine object with handle 9"):
+        bridge.add_starter_library(2, 9)
+
+
+def test_starter_task_types_and_benchmarks_are_plain_values() -> None:
+    types = bridge.starter_task_types()
+    assert list(types) == list(STARTER_AGENTS) and all(isinstance(v, list) for v in types.values())
+    result = bridge.run_benchmark("hnsw", {"size": 40, "dim": 8, "queries": 4, "k": 3})
+    assert all(type(value) in (int, float) for value in result.values())
+    assert 0.0 <= result["recall_at_k"] <= 1.0
+    with pytest.raises(ValueError, match="unknown benchmark 'x'"):
+        bridge.run_benchmark("x", {})
+
+
+def test_last_timings_through_invoke() -> None:
+    bridge.create(1, "IntelligentLLM", {"config": {"router": {"dim": 8}}})
+    bridge.invoke(1, "add_pattern", np.ones(8, dtype=np.float32), "coder", "code")
+    assert bridge.invoke(1, "last_timings")["total_us"] == 0.0
+    bridge.invoke(1, "process", np.ones(8, dtype=np.float32), "x", 1.0)
+    assert bridge.invoke(1, "last_timings")["total_us"] > 0.0
