@@ -54,9 +54,10 @@ Deep loop, :meth:`SonaInstant.deep` (bounded by ``max_deep_patterns``)
     stream that mixes many topics the running mean wanders by itself (about
     0.1-0.3 at rate 0.01 on the bench_learning streams), so drift alone
     would fire at every tick. Works on the first ``max_deep_patterns``
-    patterns (by id): ``k = floor(sqrt(n / 2))`` spherical k-means
-    (``3`` restarts of at most 20 Lloyd iterations, each one
-    ``(n, dim) @ (dim, k)`` product), then merges same-agent
+    patterns (by id, so the oldest): ``k = floor(sqrt(n / 2))`` spherical
+    k-means (one k-means++ start, at most 20 Lloyd iterations of one
+    ``(n, dim) @ (dim, k)`` product each; it only buckets merge candidates),
+    then merges same-agent
     near-duplicates (cosine ``>= merge_similarity``) within each cluster, and
     prunes patterns that are old (created ``>= prune_age`` requests ago),
     little used (``usage_count <= prune_max_usage``) and unsuccessful
@@ -114,7 +115,7 @@ class SonaConfig:
     deep_min_requests: int = 100
     drift_threshold: float = 0.15
     drift_beta: float = 0.01
-    max_deep_patterns: int = 5000
+    max_deep_patterns: int = 2000
     merge_similarity: float = 0.97
     prune_age: int = 1000
     prune_max_usage: int = 1
@@ -169,7 +170,7 @@ class PatternLibrary(Protocol):
 
     def learn_pattern(self, embedding: object, agent: str, task_type: str, description: str, quality: float) -> int: ...
     def embeddings(self) -> tuple[np.ndarray, np.ndarray]: ...
-    def patterns(self) -> list[Any]: ...
+    def pattern(self, pattern_id: int) -> Any: ...
     def merge_patterns(self, keep_id: int, drop_id: int) -> None: ...
     def remove_pattern(self, pattern_id: int) -> None: ...
 
@@ -369,11 +370,14 @@ class SonaInstant:
         c = self.config
         ids, rows = self.router.embeddings()
         ids, rows = ids[: c.max_deep_patterns], rows[: c.max_deep_patterns]
-        records = {r.id: r for r in self.router.patterns()}
+        records = {int(i): self.router.pattern(int(i)) for i in ids}
         k = max(1, int(math.sqrt(len(ids) / 2))) if len(ids) else 0
-        labels, _, iterations = spherical_kmeans(rows, k, seed=c.seed + self.deep_runs) if len(ids) else ([], None, 0)
-        merged = self._merge_duplicates(ids, rows, np.asarray(labels), records)
-        records = {r.id: r for r in self.router.patterns()}
+        labels, _, iterations = (
+            spherical_kmeans(rows, k, seed=c.seed + self.deep_runs, n_init=1) if len(ids) else ([], None, 0)
+        )
+        pairs = self._merge_duplicates(ids, rows, np.asarray(labels), records)
+        merged = [drop for _, drop in pairs]
+        records.update({keep: self.router.pattern(keep) for keep, _ in pairs if keep not in merged})
         pruned = self._prune(ids, set(merged), records)
         self.patterns_merged += len(merged)
         self.patterns_pruned += pruned
@@ -393,9 +397,12 @@ class SonaInstant:
 
     def _merge_duplicates(
         self, ids: np.ndarray, rows: np.ndarray, labels: np.ndarray, records: dict[int, Any]
-    ) -> list[int]:
-        """Merge same-agent pairs with cosine >= merge_similarity inside each cluster; return dropped ids."""
-        dropped: list[int] = []
+    ) -> list[tuple[int, int]]:
+        """Merge same-agent pairs with cosine >= merge_similarity inside each cluster.
+
+        Returns the ``(kept, dropped)`` id of each merge.
+        """
+        pairs: list[tuple[int, int]] = []
         for cluster in np.unique(labels):
             members = np.flatnonzero(labels == cluster)
             if len(members) < 2:
@@ -408,8 +415,8 @@ class SonaInstant:
                     continue
                 self.router.merge_patterns(int(ids[members[i]]), int(ids[members[j]]))
                 gone.add(j)
-                dropped.append(int(ids[members[j]]))
-        return dropped
+                pairs.append((int(ids[members[i]]), int(ids[members[j]])))
+        return pairs
 
     def _prune(self, ids: np.ndarray, skip: set[int], records: dict[int, Any]) -> int:
         """Remove old, unused, unsuccessful patterns; return how many went.
