@@ -21,7 +21,8 @@ ticks, so that many trajectories wait (the ring's capacity is raised to hold
 them), and ``tick()`` is called on a simulated clock until none wait. Each
 tick takes at most ``max_batch`` trajectories and adds at most
 ``max_learn_per_tick`` patterns, whatever is waiting; ticks that also ran the
-deep loop are reported apart (``deep_ticks``), and
+deep loop are reported apart (``deep_ticks``; ``deep_loop`` is the deep
+loop's own time as SONA's statistics record it), and
 ``ticks_without_router_learn`` subtracts the time spent inside the router's
 ``learn_pattern`` (index search, insert, and eviction once the library is
 full), leaving SONA's own work (distillation, EWC, bookkeeping).
@@ -160,6 +161,7 @@ def bench_ticks(engine: IntelligentLLM, rng: np.random.Generator, centres: np.nd
         "ticks": percentiles(plain) if plain else None,
         "ticks_without_router_learn": percentiles(own) if own else None,
         "deep_ticks": percentiles(deep) if deep else None,
+        "deep_loop": {name: engine.sona.stats()["deep"][name] for name in ("runs", "mean_us", "p50_us")},
         "deep_reports": deep_reports,
         "patterns_learned": learned,
     }
