@@ -77,9 +77,17 @@ def _lloyd(rows: np.ndarray, centroids: np.ndarray, max_iter: int) -> tuple[np.n
         if np.array_equal(new_labels, labels):
             break
         labels = new_labels
-        sums = np.zeros_like(centroids)
-        np.add.at(sums, labels, rows)
+        sums = _cluster_sums(rows, labels, centroids.shape[0])
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         filled = norms[:, 0] > 0
         centroids[filled] = sums[filled] / norms[filled]
     return labels, centroids.astype(np.float32, copy=False), iterations
+
+
+def _cluster_sums(rows: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """``(k, dim)`` sums of the rows of each label (zero for an empty cluster), in one sorted pass."""
+    order = np.argsort(labels, kind="stable")
+    present, starts = np.unique(labels[order], return_index=True)
+    sums = np.zeros((k, rows.shape[1]), dtype=rows.dtype)
+    sums[present] = np.add.reduceat(rows[order], starts, axis=0)
+    return sums

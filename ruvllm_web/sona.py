@@ -17,9 +17,12 @@ Instant loop, per request (:meth:`SonaInstant.instant`, O(dim) work)
 
 Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     Runs when the interval has passed and at least ``min_batch`` trajectories
-    wait. It takes at most ``max_batch`` of them (the cost bound: one
-    ``(dim, r)`` adapter step each, plus at most ``max_learn_per_tick`` router
-    inserts) and
+    wait. It takes at most ``max_batch`` of them, however many wait (older
+    ones beyond the ring's ``capacity`` were already dropped), so one tick
+    costs at most ``max_batch`` distillation steps of ``O(dim * r)`` each,
+    one ``(max_batch, dim) @ (dim, r)`` product per adapter, and at most
+    ``max_learn_per_tick`` router ``learn_pattern`` calls (an index search
+    and possibly an insert each), plus the deep loop when it is due. It
 
     1. distils the instant adapter into the base adapter: for each input,
        one step of ``0.5 * ||delta_base(x) - (delta_base_0(x) + delta_instant(x))||^2``
@@ -32,16 +35,39 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     4. every ``consolidate_every`` ticks, anchors the EWC penalty at the
        current base weights (one "EWC task").
 
+    Known limitation, measured: step 1 is a gradient step whose effect on
+    the base's output is about ``alpha**2 * base_lr * ||x @ A_base||**2``
+    times the residual (``~1e-7`` of it at the defaults, 384 dims), and the
+    two adapters have different ``A``; so a tick moves a vanishing part of
+    the instant adapter's effect into the base (about ``1e-11`` on 64
+    inputs at the defaults) while step 2 still removes ``transfer`` of it.
+    At the default rates neither adapter changes a route (bench_learning in
+    BENCHMARKS.md: LoRA on and off give identical accuracy).
+
 Deep loop, :meth:`SonaInstant.deep` (bounded by ``max_deep_patterns``)
-    Triggered by a tick when any of: accumulated quality since the last deep
-    run ``>= deep_quality``; trajectories since then ``>= deep_every``;
+    Triggered at the end of a tick when at least ``deep_min_requests``
+    requests came since the last deep run and any of: accumulated quality
+    since then ``>= deep_quality``; requests since then ``>= deep_every``;
     drift ``>= drift_threshold``, where drift is ``1 - cos`` between the
-    running mean of recent inputs and its value at the last deep run. Runs
-    spherical k-means over the pattern library, merges same-agent
+    running mean of inputs (an EMA of unit inputs with rate ``drift_beta``)
+    and its value at the last deep run. The minimum spacing matters: on a
+    stream that mixes many topics the running mean wanders by itself (about
+    0.1-0.3 at rate 0.01 on the bench_learning streams), so drift alone
+    would fire at every tick. Works on the first ``max_deep_patterns``
+    patterns (by id, so the oldest): ``k = floor(sqrt(n / 2))`` spherical
+    k-means (one k-means++ start, at most 20 Lloyd iterations of one
+    ``(n, dim) @ (dim, k)`` product each; it only buckets merge candidates),
+    then merges same-agent
     near-duplicates (cosine ``>= merge_similarity``) within each cluster, and
     prunes patterns that are old (created ``>= prune_age`` requests ago),
     little used (``usage_count <= prune_max_usage``) and unsuccessful
     (``success_rate < prune_success``).
+
+Statistics (:meth:`SonaInstant.stats`)
+    Per loop: instant updates, background ticks and waiting trajectories,
+    deep runs and the last run's report, each with its latency (mean, p50,
+    p99 over recent runs); plus the quality EMA, drift, patterns learned,
+    merged and pruned, EWC tasks and both adapters' delta norms.
 """
 
 from __future__ import annotations
@@ -86,9 +112,10 @@ class SonaConfig:
     capacity: int = 1024
     deep_quality: float = 200.0
     deep_every: int = 500
+    deep_min_requests: int = 100
     drift_threshold: float = 0.15
-    drift_beta: float = 0.05
-    max_deep_patterns: int = 5000
+    drift_beta: float = 0.01
+    max_deep_patterns: int = 2000
     merge_similarity: float = 0.97
     prune_age: int = 1000
     prune_max_usage: int = 1
@@ -97,7 +124,7 @@ class SonaConfig:
 
     def __post_init__(self) -> None:
         for name in ("rank", "min_batch", "max_batch", "max_learn_per_tick", "consolidate_every", "capacity",
-                     "deep_every", "max_deep_patterns", "prune_age", "prune_max_usage", "seed"):
+                     "deep_every", "deep_min_requests", "max_deep_patterns", "prune_age", "prune_max_usage", "seed"):
             as_int(getattr(self, name), name, 0 if name in ("prune_max_usage", "seed") else 1)
         for name in ("ema_beta", "min_advantage", "learn_quality", "transfer", "merge_similarity",
                      "prune_success", "drift_threshold", "drift_beta"):
@@ -143,7 +170,7 @@ class PatternLibrary(Protocol):
 
     def learn_pattern(self, embedding: object, agent: str, task_type: str, description: str, quality: float) -> int: ...
     def embeddings(self) -> tuple[np.ndarray, np.ndarray]: ...
-    def patterns(self) -> list[Any]: ...
+    def pattern(self, pattern_id: int) -> Any: ...
     def merge_patterns(self, keep_id: int, drop_id: int) -> None: ...
     def remove_pattern(self, pattern_id: int) -> None: ...
 
@@ -329,7 +356,7 @@ class SonaInstant:
     # ----------------------------------------------------------------- deep
     def _deep_due(self) -> bool:
         c = self.config
-        return self.router is not None and (
+        return self.router is not None and self.requests_since_deep >= c.deep_min_requests and (
             self.quality_since_deep >= c.deep_quality
             or self.requests_since_deep >= c.deep_every
             or self.drift >= c.drift_threshold
@@ -343,11 +370,14 @@ class SonaInstant:
         c = self.config
         ids, rows = self.router.embeddings()
         ids, rows = ids[: c.max_deep_patterns], rows[: c.max_deep_patterns]
-        records = {r.id: r for r in self.router.patterns()}
+        records = {int(i): self.router.pattern(int(i)) for i in ids}
         k = max(1, int(math.sqrt(len(ids) / 2))) if len(ids) else 0
-        labels, _, iterations = spherical_kmeans(rows, k, seed=c.seed + self.deep_runs) if len(ids) else ([], None, 0)
-        merged = self._merge_duplicates(ids, rows, np.asarray(labels), records)
-        records = {r.id: r for r in self.router.patterns()}
+        labels, _, iterations = (
+            spherical_kmeans(rows, k, seed=c.seed + self.deep_runs, n_init=1) if len(ids) else ([], None, 0)
+        )
+        pairs = self._merge_duplicates(ids, rows, np.asarray(labels), records)
+        merged = [drop for _, drop in pairs]
+        records.update({keep: self.router.pattern(keep) for keep, _ in pairs if keep not in merged})
         pruned = self._prune(ids, set(merged), records)
         self.patterns_merged += len(merged)
         self.patterns_pruned += pruned
@@ -367,9 +397,12 @@ class SonaInstant:
 
     def _merge_duplicates(
         self, ids: np.ndarray, rows: np.ndarray, labels: np.ndarray, records: dict[int, Any]
-    ) -> list[int]:
-        """Merge same-agent pairs with cosine >= merge_similarity inside each cluster; return dropped ids."""
-        dropped: list[int] = []
+    ) -> list[tuple[int, int]]:
+        """Merge same-agent pairs with cosine >= merge_similarity inside each cluster.
+
+        Returns the ``(kept, dropped)`` id of each merge.
+        """
+        pairs: list[tuple[int, int]] = []
         for cluster in np.unique(labels):
             members = np.flatnonzero(labels == cluster)
             if len(members) < 2:
@@ -382,8 +415,8 @@ class SonaInstant:
                     continue
                 self.router.merge_patterns(int(ids[members[i]]), int(ids[members[j]]))
                 gone.add(j)
-                dropped.append(int(ids[members[j]]))
-        return dropped
+                pairs.append((int(ids[members[i]]), int(ids[members[j]])))
+        return pairs
 
     def _prune(self, ids: np.ndarray, skip: set[int], records: dict[int, Any]) -> int:
         """Remove old, unused, unsuccessful patterns; return how many went.

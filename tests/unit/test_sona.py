@@ -106,12 +106,25 @@ def test_deep_loop_merges_duplicates_and_prunes_failures() -> None:
 
 def test_deep_loop_is_triggered_by_request_count() -> None:
     router = HnswRouter(RouterConfig(dim=DIM))
-    sona = SonaInstant(DIM, SonaConfig(deep_every=5, min_batch=1, deep_quality=1e9), router=router)
+    sona = SonaInstant(DIM, SonaConfig(deep_every=5, deep_min_requests=5, min_batch=1, deep_quality=1e9), router=router)
     rng = np.random.default_rng(6)
     for x in unit(rng, 5):
         sona.instant(x, 0.5)
     assert "deep" in sona.tick(now=1.0)
     assert sona.deep_runs == 1 and sona.requests_since_deep == 0
+
+
+def test_deep_loop_waits_for_its_minimum_spacing_even_under_drift() -> None:
+    router = HnswRouter(RouterConfig(dim=DIM))
+    config = SonaConfig(deep_min_requests=20, drift_threshold=0.0, drift_beta=1.0, min_batch=1, deep_quality=1e9)
+    sona = SonaInstant(DIM, config, router=router)
+    rng = np.random.default_rng(9)
+    deep_at = []
+    for step, x in enumerate(unit(rng, 50)):  # every input points elsewhere: drift is always high
+        sona.instant(x, 0.5)
+        if "deep" in sona.tick(now=float(step), force=True):
+            deep_at.append(step)
+    assert deep_at == [19, 39], deep_at
 
 
 def test_ewc_protects_an_earlier_task() -> None:

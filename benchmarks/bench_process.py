@@ -1,0 +1,198 @@
+"""Latency of ``IntelligentLLM.process()`` at 10k patterns x 384, and the cost of SONA's ``tick()``.
+
+Usage::
+
+    python benchmarks/bench_process.py [--patterns 10000] [--queries 1000] [--trajectories 10000]
+    python benchmarks/run.py bench_process.py --runtime both     # CPython and Pyodide (Node)
+
+Prints one JSON document; times are microseconds per call (p50, p99, mean)
+over ``--queries`` calls after a warm-up, all measured in the same run:
+
+- ``process``: ``process(x, context, None)``: LoRA adapt, route, no learning.
+- ``process_learn``: ``process(x, context, q)``: the same plus the outcome
+  record and SONA's instant loop (the trajectory is queued, nothing ticks).
+- ``route_only`` (baseline): ``router.route(x)`` on the raw input.
+- ``brute_force_topk`` (baseline): exact cosine top-k in plain numpy over the
+  same unit pattern matrix (``P @ x``, ``argpartition``, sort the k).
+- ``adapt_only``: ``sona.adapt(x)``, the two adapters' forward pass.
+
+Then ``--trajectories`` requests are processed with quality feedback and no
+ticks, so that many trajectories wait (the ring's capacity is raised to hold
+them), and ``tick()`` is called on a simulated clock until none wait. Each
+tick takes at most ``max_batch`` trajectories and adds at most
+``max_learn_per_tick`` patterns, whatever is waiting; ticks that also ran the
+deep loop are reported apart (``deep_ticks``; ``deep_loop`` is the deep
+loop's own time as SONA's statistics record it), and
+``ticks_without_router_learn`` subtracts the time spent inside the router's
+``learn_pattern`` (index search, insert, and eviction once the library is
+full), leaving SONA's own work (distillation, EWC, bookkeeping).
+
+The data: ``--patterns`` unit vectors around 200 cluster centres
+(noise norm 1), 8 agents; queries from the same clusters. The script runs
+unchanged on CPython and in Pyodide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from typing import Callable
+
+import numpy as np
+
+from ruvllm_web import IntelligentConfig, IntelligentLLM, SonaConfig
+
+DIM = 384
+CLUSTERS = 200
+AGENTS = 8
+TOP_K = 10
+
+
+def clustered(rng: np.random.Generator, centres: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` unit rows ``(n, dim)`` around random ``centres`` and the index of each row's centre."""
+    which = rng.integers(0, centres.shape[0], n)
+    rows = centres[which] + rng.standard_normal((n, centres.shape[1])) / np.sqrt(centres.shape[1])
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32), which
+
+
+def percentiles(samples_us: list[float]) -> dict[str, float]:
+    """p50, p99, mean and max of microsecond samples."""
+    values = np.asarray(samples_us)
+    return {"p50_us": round(float(np.percentile(values, 50)), 1), "p99_us": round(float(np.percentile(values, 99)), 1),
+            "mean_us": round(float(values.mean()), 1), "max_us": round(float(values.max()), 1), "calls": len(values)}
+
+
+def timed(call: Callable[[np.ndarray], object], queries: np.ndarray, warmup: int) -> dict[str, float]:
+    """Time ``call(q)`` once per query after ``warmup`` untimed calls."""
+    for q in queries[:warmup]:
+        call(q)
+    samples = []
+    for q in queries:
+        started = time.perf_counter()
+        call(q)
+        samples.append((time.perf_counter() - started) * 1e6)
+    return percentiles(samples)
+
+
+def build_engine(rng: np.random.Generator, centres: np.ndarray, n: int, capacity: int) -> tuple[IntelligentLLM, float]:
+    """An engine holding ``n`` patterns (agent = centre mod AGENTS); return it and the build time in seconds."""
+    config = IntelligentConfig.with_dim(DIM, sona=SonaConfig(capacity=capacity))
+    engine = IntelligentLLM(config)
+    rows, which = clustered(rng, centres, n)
+    started = time.perf_counter()
+    for row, centre in zip(rows, which.tolist()):
+        agent = f"agent{centre % AGENTS}"
+        engine.add_pattern(row, agent, f"task_{agent}", "pattern")
+    return engine, time.perf_counter() - started
+
+
+def bench_requests(engine: IntelligentLLM, queries: np.ndarray, qualities: np.ndarray, warmup: int) -> dict:
+    """Per-call latency of process, process with learning, and the two baselines."""
+    ids, matrix = engine.router.embeddings()
+    k = min(TOP_K, ids.shape[0])
+
+    def brute_force(x: np.ndarray) -> np.ndarray:
+        scores = matrix @ (x / np.linalg.norm(x))
+        top = np.argpartition(-scores, k - 1)[:k]
+        return ids[top[np.argsort(-scores[top])]]
+
+    cursor = iter(range(1 << 62))
+
+    def process_learn(x: np.ndarray) -> object:
+        return engine.process(x, "request", float(qualities[next(cursor) % qualities.shape[0]]))
+
+    results = {
+        "brute_force_topk": timed(brute_force, queries, warmup),
+        "route_only": timed(engine.router.route, queries, warmup),
+        "adapt_only": timed(engine.sona.adapt, queries, warmup),
+        "process": timed(lambda x: engine.process(x, "request", None), queries, warmup),
+        "process_learn": timed(process_learn, queries, warmup),
+    }
+    for name in ("process", "process_learn", "route_only"):
+        results[name]["ratio_to_brute_force_p50"] = round(
+            results[name]["p50_us"] / results["brute_force_topk"]["p50_us"], 3)
+    return results
+
+
+def bench_ticks(engine: IntelligentLLM, rng: np.random.Generator, centres: np.ndarray, count: int) -> dict:
+    """Queue ``count`` trajectories, then tick until none wait; cost per tick."""
+    queued, _ = clustered(rng, centres, count)
+    qualities = rng.random(count)
+    for x, q in zip(queued, qualities.tolist()):
+        engine.process(x, "queued request", q)
+    waiting = engine.sona.trajectories.pending
+    interval = engine.sona.config.interval_ms / 1000.0
+    in_router = [0.0]
+    router_learn = engine.router.learn_pattern
+
+    def timed_learn(*args: object) -> int:  # time spent in the router's learn_pattern during ticks
+        started = time.perf_counter()
+        try:
+            return router_learn(*args)
+        finally:
+            in_router[0] += (time.perf_counter() - started) * 1e6
+
+    engine.router.learn_pattern = timed_learn
+    plain, own, deep, learned, deep_reports = [], [], [], 0, []
+    now = 1e6  # far from any earlier tick
+    while engine.sona.trajectories.pending:
+        now += interval
+        in_router[0] = 0.0
+        started = time.perf_counter()
+        report = engine.sona.tick(now=now, force=True)
+        elapsed = (time.perf_counter() - started) * 1e6
+        learned += report["learned"]
+        if "deep" in report:
+            deep.append(elapsed)
+            deep_reports.append(report["deep"])
+        else:
+            plain.append(elapsed)
+            own.append(elapsed - in_router[0])
+    del engine.router.learn_pattern
+    c = engine.sona.config
+    return {
+        "waiting": waiting,
+        "patterns_before": len(engine.router) - learned,
+        "bound": {"max_batch": c.max_batch, "max_learn_per_tick": c.max_learn_per_tick,
+                  "max_deep_patterns": c.max_deep_patterns},
+        "ticks": percentiles(plain) if plain else None,
+        "ticks_without_router_learn": percentiles(own) if own else None,
+        "deep_ticks": percentiles(deep) if deep else None,
+        "deep_loop": {name: engine.sona.stats()["deep"][name] for name in ("runs", "mean_us", "p50_us")},
+        "deep_reports": deep_reports,
+        "patterns_learned": learned,
+    }
+
+
+def main(argv: list[str]) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--patterns", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--trajectories", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=0)
+    options = parser.parse_args(argv)
+    rng = np.random.default_rng(options.seed)
+    centres = rng.standard_normal((CLUSTERS, DIM)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    engine, build_s = build_engine(rng, centres, options.patterns, max(options.trajectories, 1))
+    queries, _ = clustered(rng, centres, options.queries)
+    report = {
+        "benchmark": "bench_process",
+        "runtime": {"python": platform.python_version(), "numpy": np.__version__,
+                    "pyodide": sys.platform == "emscripten"},
+        "dim": DIM,
+        "patterns": options.patterns,
+        "build_s": round(build_s, 2),
+        "requests": bench_requests(engine, queries, rng.random(options.queries), options.warmup),
+        "tick": bench_ticks(engine, rng, centres, options.trajectories),
+    }
+    print(json.dumps(report, indent=1))
+    return report
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
