@@ -141,7 +141,9 @@ class HnswRouter:
             weight = max(similarity, 0.0) * pattern.success_rate
             votes[pattern.agent] += weight
             task_votes.setdefault(pattern.agent, Counter())[pattern.task_type] += weight
-            neighbors.append(RoutingNeighbor(ident, pattern.agent, pattern.task_type, similarity, weight))
+            neighbors.append(
+                RoutingNeighbor(ident, pattern.agent, pattern.task_type, similarity, weight, pattern.description)
+            )
         total = sum(votes.values())
         if total <= 0.0:
             nearest = self._patterns[ids[0]]

@@ -99,13 +99,14 @@ class PatternRecord:
 
 @dataclass(frozen=True)
 class RoutingNeighbor:
-    """One pattern that voted on a route: its similarity and vote weight."""
+    """One pattern that voted on a route: its similarity, vote weight and description."""
 
     pattern_id: int
     agent: str
     task_type: str
     similarity: float
     weight: float
+    description: str
 
     def to_dict(self) -> dict[str, Any]:
         """The neighbour as a JSON-able dict."""

@@ -216,6 +216,8 @@ export interface RoutingNeighbor {
   taskType: string;
   similarity: number;
   weight: number;
+  /** The pattern's description (for a learned request, its text). */
+  description: string;
 }
 
 /** A routing decision; `agent` is null when there are no patterns to vote. */

@@ -13,7 +13,6 @@ import { act, byId, fillList, fillOptions, fillRows, formatPercent, formatUs, se
  * @property {{routed: number, good: number, wrong: number, corrected: number}} counters
  */
 
-/** @typedef {import("../ruvllm").RoutingNeighbor & {description?: string}} Neighbor a neighbour, with its description when the engine gives it */
 
 /**
  * @typedef {object} RouteEvent what a routed request cost
@@ -136,12 +135,8 @@ function showRoute(text, result) {
   /** @type {HTMLMeterElement} */ (byId("r-confidence-meter")).value = result.confidence;
   const alternatives = result.alternatives.map((a) => `${a.agent}: ${formatPercent(a.share)}`);
   fillList(byId("r-alternatives"), alternatives.length ? alternatives : ["none"]);
-  // Descriptions are shown when the engine's routing result carries them.
-  const neighbors = /** @type {Neighbor[]} */ (result.neighbors);
-  const described = neighbors.some((n) => typeof n.description === "string");
-  byId("neighbors-description").hidden = !described;
-  fillRows(/** @type {HTMLTableSectionElement} */ (byId("r-neighbors")), neighbors.map((n) => [
-    `#${n.patternId}`, n.agent, n.taskType, n.similarity.toFixed(3), ...(described ? [n.description ?? ""] : []),
+  fillRows(/** @type {HTMLTableSectionElement} */ (byId("r-neighbors")), result.neighbors.map((n) => [
+    `#${n.patternId}`, n.agent, n.taskType, n.similarity.toFixed(3), n.description,
   ]));
 }
 

@@ -198,6 +198,8 @@ def test_enter_routes_a_typed_request_like_the_engine_in_cpython(demo, reference
     assert [row[:3] for row in shown["neighbors"]] == [[f"#{n.pattern_id}", n.agent, n.task_type] for n in expected.neighbors]
     similarities = [float(row[3]) for row in shown["neighbors"]]
     np.testing.assert_allclose(similarities, [n.similarity for n in expected.neighbors], atol=1e-3)
+    assert [row[4] for row in shown["neighbors"]] == [n.description for n in expected.neighbors]
+    assert all(row[4] for row in shown["neighbors"]), "every starter pattern has a description"
     assert [row[0] for row in shown["timings"]] == [
         "embed (in the page's call)", "LoRA", "route", "SONA", "whole process() in the engine", "request, as the page saw it",
     ]
@@ -391,6 +393,7 @@ def test_agent_and_task_names_from_a_loaded_file_stay_text(demo, downloads) -> N
     assert shown["alternatives"] == [agent for agent, _ in expected.alternatives]
     assert [row[1:3] for row in shown["neighbors"]] == [[n.agent, n.task_type] for n in expected.neighbors]
     assert {row[1] for row in shown["neighbors"]} == {MARKUP, "<u>other</u>"}
+    assert [row[4] for row in shown["neighbors"]] == [n.description for n in expected.neighbors]
     assert demo.execute_script("return document.querySelectorAll('img, b, i, u, s').length") == 0
     assert demo.execute_script("return window.__pwned") is None
 

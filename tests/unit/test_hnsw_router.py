@@ -59,6 +59,8 @@ def test_routes_to_the_agent_of_the_nearest_cluster() -> None:
     assert router.route(near(prose, 98)).agent == "writer"
     assert json.loads(json.dumps(result.to_dict()))["agent"] == "coder"
     assert len(result.neighbors) == 5 and result.latency_us > 0
+    assert all(n.description == router.pattern(n.pattern_id).description for n in result.neighbors)
+    assert {n.description for n in result.neighbors} <= {f"code {i}" for i in range(6)}
 
 
 def test_confidence_is_the_similarity_times_success_vote_share() -> None:
