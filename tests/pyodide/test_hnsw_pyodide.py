@@ -94,3 +94,46 @@ def test_router_routes_learns_and_round_trips(selenium):
     loaded = HnswRouter.from_bytes(router.to_bytes())
     assert loaded.patterns() == router.patterns()
     assert loaded.route(prose).agent == "writer"
+
+
+@run_in_pyodide(packages=["numpy", "ruvllm_web"], pytest_assert_rewrites=False)
+def test_index_at_384_dims_recall_and_distinct_results(selenium):
+    import numpy as np
+
+    from ruvllm_web import HnswIndex
+
+    rng = np.random.default_rng(4)
+    centres = rng.standard_normal((8, 384)).astype(np.float32)
+    data = (centres[rng.integers(0, 8, 900)] + 0.05 * rng.standard_normal((900, 384))).astype(np.float32)
+    unit = data / np.linalg.norm(data, axis=1, keepdims=True)
+    index = HnswIndex(384, exact_threshold=0)
+    index.add_batch(data[:800])
+    hits = 0
+    for query in unit[800:]:
+        ids, scores = index.search(query, 10)
+        truth = np.argsort(-(unit[:800] @ query))[:10]
+        hits += len(set(ids.tolist()) & set(truth.tolist()))
+        assert np.all(np.diff(scores) <= 0)
+    assert hits / 1000 >= 0.95, hits
+    wide, _ = index.search(unit[800], 300, ef=300)  # a wide beam expands 8 nodes per step
+    assert len(set(wide.tolist())) == 300
+
+
+@run_in_pyodide(packages=["numpy", "ruvllm_web"], pytest_assert_rewrites=False)
+def test_router_filters_by_task_type_like_brute_force(selenium):
+    import numpy as np
+
+    from ruvllm_web import HnswRouter, RouterConfig
+
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((50, 16)).astype(np.float32)
+    tasks = ["common" if i % 10 else "rare" for i in range(50)]
+    router = HnswRouter(RouterConfig(dim=16, top_k=3))
+    ids = [router.add_pattern(v, "agent", t) for v, t in zip(vectors, tasks)]
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    for query in rng.standard_normal((5, 16)).astype(np.float32):
+        for task in ("common", "rare"):
+            members = [i for i, t in enumerate(tasks) if t == task]
+            order = np.argsort(-(unit[members] @ (query / np.linalg.norm(query))))[:3]
+            got = [n.pattern_id for n in router.route(query, task_type=task).neighbors]
+            assert got == [ids[members[j]] for j in order], (task, got)
