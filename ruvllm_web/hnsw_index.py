@@ -31,12 +31,16 @@ Ids are the caller's (or assigned counting up from 0) and are mapped to
 slots. Capacity doubles when full (``add_batch`` grows to at least what it
 needs); slots of removed vectors are reused, smallest first.
 
-Search-loop design, for Pyodide where each Python-level step costs about a
-microsecond: every expansion reads the node's padded link row, drops
-visited nodes with one gather-compare against an epoch-stamped int32 array
-(the padding -1 indexes a sentinel slot that is always "visited"), scores
-the remaining neighbours with one ``(n, width) @ (width,)`` product, and
-only then loops in Python over those few scores with ``heapq``.
+Search-loop design, for Pyodide where each numpy call costs microseconds
+whatever its size: the upper layers are walked greedily (one product over a
+node's link row per step). On the bottom layer each step pops up to
+:func:`expansion_batch` candidates that still beat the worst kept result,
+gathers their padded link rows at once, drops visited nodes with one
+gather-compare against an epoch-stamped int32 array (the padding -1 indexes
+a sentinel slot that is always "visited"), scores the rest with one
+``(n, width) @ (width,)`` product, keeps those above the worst kept score,
+and merges them into the candidate heap and the kept list (a sorted list
+trimmed to ``ef``) with C-level list operations.
 """
 
 from __future__ import annotations
