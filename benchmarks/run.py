@@ -40,12 +40,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("program", help="a file in benchmarks/ (or a path)")
     parser.add_argument("--runtime", choices=("cpython", "pyodide", "both"), default="both")
-    parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments after -- go to the program")
-    options = parser.parse_args()
+    parser.epilog = "arguments after -- go to the program"
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    options = parser.parse_args(argv[:split])  # options may follow the program name
+    args = argv[split + 1 :]
     program = Path(options.program)
     if not program.exists():
         program = HERE / options.program
-    args = options.args[1:] if options.args[:1] == ["--"] else options.args
     runtimes = ("cpython", "pyodide") if options.runtime == "both" else (options.runtime,)
     print(json.dumps({runtime: run(runtime, program, args) for runtime in runtimes}, indent=1))
 
