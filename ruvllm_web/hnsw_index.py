@@ -60,9 +60,10 @@ from ruvllm_web.row_scores import row_dots
 from ruvllm_web.validation import as_int, as_matrix, as_text, as_vector
 
 #: Indexes up to this many vectors are searched exactly by default. Measured
-#: inside Pyodide 0.27.7 at 384 dims (BENCHMARKS.md): exact search takes 0.22 ms
-#: at 1k and 1.7 ms at 10k, the graph at ef 50 about 0.6 ms and 1.2 ms, so
-#: the crossover lies near 6-7k; on CPython with BLAS it lies higher still.
+#: inside Pyodide 0.27.7 at 384 dims (BENCHMARKS.md, bench_hnsw): exact search
+#: costs about 0.19 us per vector (0.34 ms at 1k, 1.9 ms at 10k), the graph at
+#: 10k about 0.9 ms at ef 32 and 1.3 ms at ef 64, so at the default ef_search
+#: of 50 the crossover lies near 5k; on CPython with BLAS it lies higher.
 DEFAULT_EXACT_THRESHOLD = 5000
 #: A filtered search whose filter admits at most 1/FILTER_EXACT_RATIO of the
 #: vectors scores the admitted ones exactly instead of walking the graph.
