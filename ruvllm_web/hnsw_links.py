@@ -4,8 +4,9 @@ Layer 0 is one contiguous ``(capacity, 2 * m)`` int32 matrix, row = slot, so
 the search loop reads a node's whole neighbour list as one row. Layers
 above 0 hold only about 1/m of the nodes, so each such node keeps its own
 ``(level, m)`` int32 block in a dict keyed by slot; row ``layer - 1`` is its
-list on ``layer``. Unused entries are -1 everywhere; the search relies on
-that padding (see :class:`ruvllm_web.hnsw_index.HnswIndex`).
+list on ``layer``. Links fill each row from the front and unused entries
+are -1 everywhere; the search relies on that padding (see
+:class:`ruvllm_web.hnsw_index.HnswIndex`).
 """
 
 from __future__ import annotations
@@ -51,10 +52,9 @@ class HnswLinks:
     def append(self, slot: int, layer: int, target: int) -> bool:
         """Add ``target`` to the list of ``slot`` if there is room; return whether it was added."""
         row = self.row(slot, layer)
-        free = np.flatnonzero(row < 0)
-        if not free.size:
+        if row[-1] >= 0:  # lists fill from the front, so a full list ends with a link
             return False
-        row[free[0]] = target
+        row[row.argmin()] = target  # the first -1: every link is >= 0
         return True
 
     def add_node(self, slot: int, level: int) -> None:

@@ -20,19 +20,39 @@ nearest pattern of the same agent if its similarity is at least
 else adds a pattern whose success rate starts at ``quality``.
 When ``max_patterns`` is reached, adding evicts the least recently used
 pattern (ties: lower success rate, then lower id).
+
+Costs per call stay independent of the number of patterns ``n`` (beyond the
+index search itself):
+
+- the eviction order lives in a lazily cleaned heap of
+  ``(last_used, success_rate, id)`` entries: every change of a pattern's
+  recency or success rate pushes a new entry, stale entries are dropped when
+  they reach the top, and the heap is rebuilt once it holds more than
+  ``4 n + 64`` entries (amortised O(log n) per change);
+- ``learn_pattern``'s near-duplicate of the same agent, and routes filtered by
+  a task type held by more than 1/:data:`~ruvllm_web.hnsw_index.FILTER_EXACT_RATIO`
+  of the patterns, come from unfiltered searches for ``k`` neighbours that
+  keep the matching ones, doubling ``k`` until enough match (or, for
+  ``learn_pattern``, the similarity falls below ``merge_similarity``);
+- a rarer task type is searched with the index's filter over the ids of that
+  task type, which the router keeps per task type.
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 import time
-from collections import Counter, deque
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from ruvllm_web import snapshot
-from ruvllm_web.hnsw_index import HnswIndex
+from ruvllm_web.hnsw_index import FILTER_EXACT_RATIO, HnswIndex
+from ruvllm_web.latency import LatencyWindow
 from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
 from ruvllm_web.validation import as_bool, as_float, as_int, as_quality, as_text, as_vector
 
@@ -82,7 +102,10 @@ class HnswRouter:
         self._queries = 0
         self._hits = 0
         self._evictions = 0
-        self._latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self._latency = LatencyWindow(LATENCY_WINDOW)
+        self._per_agent: Counter[str] = Counter()
+        self._by_task: dict[str, set[int]] = {}
+        self._lru: list[tuple[int, float, int]] = []
 
     def __len__(self) -> int:
         return len(self._patterns)
@@ -113,17 +136,14 @@ class HnswRouter:
         """
         start = time.perf_counter()
         vector = as_vector(embedding, self.config.dim)
-        allowed = None
-        if task_type is not None:
-            wanted = as_text(task_type, "task_type")
-            allowed = [i for i, p in self._patterns.items() if p.task_type == wanted]
-        ids, similarities = self._index.search(vector, self.config.top_k, allowed=allowed)
+        wanted = None if task_type is None else as_text(task_type, "task_type")
+        ids, similarities = self._nearest(vector, wanted)
         self._clock += 1
-        result = self._vote(ids.tolist(), similarities.tolist())
+        result = self._vote(ids, similarities)
         latency = (time.perf_counter() - start) * 1e6
         self._queries += 1
         self._hits += result.agent is not None and result.confidence >= self.config.min_confidence
-        self._latencies.append(latency)
+        self._latency.add(latency)
         return RoutingResult(
             result.agent, result.task_type, result.confidence, result.alternatives, result.neighbors, latency
         )
@@ -138,6 +158,7 @@ class HnswRouter:
         for ident, similarity in zip(ids, similarities):
             pattern = self._patterns[ident]
             pattern.last_used = self._clock
+            self._touch(ident)
             weight = max(similarity, 0.0) * pattern.success_rate
             votes[pattern.agent] += weight
             task_votes.setdefault(pattern.agent, Counter())[pattern.task_type] += weight
@@ -178,15 +199,15 @@ class HnswRouter:
         task_type = as_text(task_type, "task_type")
         description = as_text(description, "description")
         quality = as_quality(quality)
-        same_agent = [i for i, p in self._patterns.items() if p.agent == agent]
-        ids, similarities = self._index.search(vector, 1, allowed=same_agent)
-        if ids.shape[0] and similarities[0] >= self.config.merge_similarity:
-            ident = int(ids[0])
+        ids, _ = self._matching(vector, 1, lambda p: p.agent == agent, self.config.merge_similarity)
+        if ids:
+            ident = ids[0]
             pattern = self._patterns[ident]
             self._clock += 1
             pattern.usage_count += 1
             pattern.last_used = self._clock
             pattern.success_rate += self.config.success_alpha * (quality - pattern.success_rate)
+            self._touch(ident)
             return ident
         return self._add(vector, agent, task_type, description, quality)
 
@@ -213,13 +234,21 @@ class HnswRouter:
             pattern.successes += success
             pattern.failures += not success
             pattern.success_rate += self.config.success_alpha * (float(success) - pattern.success_rate)
+            self._touch(ident)
         return len(ids)
 
     def remove_pattern(self, pattern_id: int) -> None:
         """Remove a pattern. ``ValueError`` if it does not exist."""
         ident = self._known(pattern_id)
         self._index.remove(ident)
-        del self._patterns[ident]
+        pattern = self._patterns.pop(ident)
+        self._per_agent[pattern.agent] -= 1
+        if not self._per_agent[pattern.agent]:
+            del self._per_agent[pattern.agent]
+        group = self._by_task[pattern.task_type]
+        group.discard(ident)
+        if not group:
+            del self._by_task[pattern.task_type]
 
     def merge_patterns(self, keep_id: int, drop_id: int) -> None:
         """Fold pattern ``drop_id`` into ``keep_id`` and remove it.
@@ -248,6 +277,7 @@ class HnswRouter:
         a.failures += b.failures
         a.created = min(a.created, b.created)
         a.last_used = max(a.last_used, b.last_used)
+        self._touch(keep)
         self.remove_pattern(drop)
 
     # ------------------------------------------------------------- inspection
@@ -275,8 +305,7 @@ class HnswRouter:
 
     def stats(self) -> dict[str, Any]:
         """Counts, hit rate, latency (mean/p50/p99 over the last routes, microseconds), patterns per agent."""
-        window = np.array(self._latencies) if self._latencies else np.zeros(1)
-        per_agent = Counter(p.agent for p in self._patterns.values())
+        latency = self._latency.summary()
         return {
             "total_patterns": len(self._patterns),
             "queries": self._queries,
@@ -284,12 +313,12 @@ class HnswRouter:
             "hit_rate": self._hits / self._queries if self._queries else 0.0,
             "evictions": self._evictions,
             "latency_us": {
-                "mean": float(window.mean()),
-                "p50": float(np.percentile(window, 50)),
-                "p99": float(np.percentile(window, 99)),
-                "window": len(self._latencies),
+                "mean": latency["mean_us"],
+                "p50": latency["p50_us"],
+                "p99": latency["p99_us"],
+                "window": min(self._latency.count, self._latency.size),
             },
-            "patterns_per_agent": dict(sorted(per_agent.items())),
+            "patterns_per_agent": dict(sorted(self._per_agent.items())),
             "config": self.config.to_dict(),
         }
 
@@ -306,7 +335,7 @@ class HnswRouter:
             "index": index_meta,
         }
         arrays = snapshot.nest("index", index_arrays)
-        arrays["latencies"] = np.array(self._latencies, dtype=np.float64)
+        arrays["latencies"] = self._latency.samples()
         return meta, arrays
 
     @classmethod
@@ -335,9 +364,12 @@ class HnswRouter:
             raise ValueError("corrupted router state: latencies must be a float64 vector")
         if latencies.shape[0] > LATENCY_WINDOW or not np.isfinite(latencies).all() or (latencies < 0).any():
             raise ValueError("corrupted router state: latencies are out of range")
-        router._index, router._patterns = index, patterns
+        router._index = index
+        for ident, pattern in patterns.items():
+            router._register(ident, pattern)
         router._clock, router._queries, router._hits, router._evictions = clock, queries, hits, evictions
-        router._latencies.extend(latencies.tolist())
+        for sample in latencies.tolist():
+            router._latency.add(sample)
         return router
 
     def to_bytes(self) -> bytes:
@@ -365,13 +397,78 @@ class HnswRouter:
         if np.dot(vector, vector) == 0.0:
             raise ValueError("embedding is a zero vector, which has no cosine similarity")
         if len(self._patterns) >= self.config.max_patterns:
-            victim = min(self._patterns.items(), key=lambda item: (item[1].last_used, item[1].success_rate, item[0]))[0]
-            self.remove_pattern(victim)
+            self.remove_pattern(self._least_recently_used())
             self._evictions += 1
         self._clock += 1
         ident = self._index.add(vector)
-        self._patterns[ident] = _Pattern(agent, task_type, description, 0, success_rate, 0, 0, self._clock, self._clock)
+        self._register(ident, _Pattern(agent, task_type, description, 0, success_rate, 0, 0, self._clock, self._clock))
         return ident
+
+    def _register(self, ident: int, pattern: _Pattern) -> None:
+        """Hold ``pattern`` (already in the index) under ``ident`` and in the per-agent/task books."""
+        self._patterns[ident] = pattern
+        self._per_agent[pattern.agent] += 1
+        self._by_task.setdefault(pattern.task_type, set()).add(ident)
+        self._touch(ident)
+
+    def _touch(self, ident: int) -> None:
+        """Record the current eviction key of pattern ``ident`` (see the module docstring)."""
+        pattern = self._patterns[ident]
+        heapq.heappush(self._lru, (pattern.last_used, pattern.success_rate, ident))
+        if len(self._lru) > 4 * len(self._patterns) + 64:
+            self._lru = [(p.last_used, p.success_rate, i) for i, p in self._patterns.items()]
+            heapq.heapify(self._lru)
+
+    def _least_recently_used(self) -> int:
+        """The pattern to evict: least recently used, then lowest success rate, then lowest id."""
+        lru = self._lru
+        while True:
+            last_used, success_rate, ident = lru[0]
+            pattern = self._patterns.get(ident)
+            if pattern is not None and pattern.last_used == last_used and pattern.success_rate == success_rate:
+                return ident
+            heapq.heappop(lru)
+
+    def _nearest(self, vector: np.ndarray, task_type: str | None) -> tuple[list[int], list[float]]:
+        """The ``top_k`` nearest patterns (of ``task_type`` if given) as ``(ids, similarities)``, nearest first."""
+        count = self.config.top_k
+        if task_type is None:
+            ids, similarities = self._index.search(vector, count)
+            return ids.tolist(), similarities.tolist()
+        group = self._by_task.get(task_type, set())
+        if len(group) * FILTER_EXACT_RATIO <= len(self._patterns):
+            ids, similarities = self._index.search(vector, count, allowed=group)
+            return ids.tolist(), similarities.tolist()
+        return self._matching(vector, count, lambda p: p.task_type == task_type)
+
+    def _matching(
+        self, vector: np.ndarray, count: int, keep: Callable[[_Pattern], bool], floor: float = -math.inf
+    ) -> tuple[list[int], list[float]]:
+        """Up to ``count`` nearest patterns with ``keep(pattern)`` true and similarity >= ``floor``.
+
+        Searches ``k = max(2 * count, top_k)`` neighbours and doubles ``k``
+        until ``count`` of them match, one falls below ``floor`` (all later
+        ones would too), or every pattern has been returned. Returns
+        ``(ids, similarities)``, nearest first.
+        """
+        total = len(self._patterns)
+        k = min(total, max(2 * count, self.config.top_k))
+        ids: list[int] = []
+        similarities: list[float] = []
+        while k:
+            ids.clear()
+            similarities.clear()
+            found, scores = self._index.search(vector, k)
+            for ident, similarity in zip(found.tolist(), scores.tolist()):
+                if similarity < floor:
+                    return ids, similarities
+                if keep(self._patterns[ident]):
+                    ids.append(ident)
+                    similarities.append(similarity)
+                    if len(ids) == count:
+                        return ids, similarities
+            k = 0 if k >= total else min(total, 2 * k)
+        return ids, similarities
 
 
 def _read_pattern(record: dict[str, Any], clock: int) -> _Pattern:

@@ -22,6 +22,19 @@ class LatencyWindow:
         self._samples[self.count % self._samples.size] = microseconds
         self.count += 1
 
+    @property
+    def size(self) -> int:
+        """Most samples the window holds."""
+        return self._samples.size
+
+    def samples(self) -> np.ndarray:
+        """The samples in the window, oldest first, ``(min(count, size),)`` float64 (a copy)."""
+        size = self._samples.size
+        if self.count <= size:
+            return self._samples[: self.count].copy()
+        start = self.count % size
+        return np.concatenate((self._samples[start:], self._samples[:start]))
+
     def clear(self) -> None:
         """Drop every sample."""
         self.count = 0

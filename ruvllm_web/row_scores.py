@@ -10,13 +10,21 @@ computes it fastest depends on how numpy was built, not on where it runs:
   3.0 ms for 10,000 x 384 float32, 7.8 us against 11 us for 32 rows,
   measured inside Pyodide 0.27.7 on Node.
 
-The choice is made once from numpy's build configuration, so results are
-deterministic for a given numpy build.
+``einsum`` is called through numpy's C entry point ``c_einsum``: the public
+``np.einsum`` only adds argument dispatch in Python, which inside Pyodide
+costs as much as scoring 32 rows (about 20 us against 9 us a call, measured
+in the same run). The choice is made once from numpy's build configuration,
+so results are deterministic for a given numpy build.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+try:  # numpy >= 2: the C implementation behind np.einsum
+    from numpy._core.multiarray import c_einsum as _einsum
+except ImportError:  # pragma: no cover - numpy 1.x keeps it under numpy.core
+    from numpy.core.multiarray import c_einsum as _einsum
 
 
 def _numpy_has_blas() -> bool:
@@ -47,4 +55,4 @@ def row_dots(rows: np.ndarray, query: np.ndarray) -> np.ndarray:
     """
     if USES_BLAS:
         return rows @ query
-    return np.einsum("ij,j->i", rows, query)
+    return _einsum("ij,j->i", rows, query)

@@ -13,17 +13,21 @@ def test_index_recall_removal_and_round_trip(selenium):
 
     assert not USES_BLAS  # Pyodide's numpy has no BLAS: the einsum kernel is used
     rng = np.random.default_rng(1)
-    centres = rng.standard_normal((10, 32)).astype(np.float32)
-    data = (centres[rng.integers(0, 10, 1100)] + 0.15 * rng.standard_normal((1100, 32))).astype(np.float32)
-    unit = data / np.linalg.norm(data, axis=1, keepdims=True)
-    index = HnswIndex(32, exact_threshold=0)
-    index.add_batch(data[:1000])
-    hits = 0
-    for query in data[1000:]:
-        ids, _ = index.search(query, 10)
-        truth = np.argsort(-(unit[:1000] @ (query / np.linalg.norm(query))))[:10]
-        hits += len(set(ids.tolist()) & set(truth.tolist()))
-    assert hits / 1000 >= 0.95, hits
+    for dim, noise in ((384, 0.05), (32, 0.15)):  # the 32-dim index is kept for what follows
+        centres = rng.standard_normal((10, dim)).astype(np.float32)
+        data = (centres[rng.integers(0, 10, 1100)] + noise * rng.standard_normal((1100, dim))).astype(np.float32)
+        unit = data / np.linalg.norm(data, axis=1, keepdims=True)
+        index = HnswIndex(dim, exact_threshold=0)
+        index.add_batch(data[:1000])
+        hits = 0
+        for query in data[1000:]:
+            ids, scores = index.search(query, 10)
+            truth = np.argsort(-(unit[:1000] @ (query / np.linalg.norm(query))))[:10]
+            hits += len(set(ids.tolist()) & set(truth.tolist()))
+            assert np.all(np.diff(scores) <= 0)
+        assert hits / 1000 >= 0.95, (dim, hits)
+        wide, _ = index.search(data[0], 300, ef=300)  # a wide beam expands 8 nodes per step
+        assert len(set(wide.tolist())) == 300
     for ident in range(0, 1000, 4):
         index.remove(ident)
     for ident in range(1, 1000, 37):
@@ -94,3 +98,23 @@ def test_router_routes_learns_and_round_trips(selenium):
     loaded = HnswRouter.from_bytes(router.to_bytes())
     assert loaded.patterns() == router.patterns()
     assert loaded.route(prose).agent == "writer"
+
+
+@run_in_pyodide(packages=["numpy", "ruvllm_web"], pytest_assert_rewrites=False)
+def test_router_filters_by_task_type_like_brute_force(selenium):
+    import numpy as np
+
+    from ruvllm_web import HnswRouter, RouterConfig
+
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((50, 16)).astype(np.float32)
+    tasks = ["common" if i % 10 else "rare" for i in range(50)]
+    router = HnswRouter(RouterConfig(dim=16, top_k=3))
+    ids = [router.add_pattern(v, "agent", t) for v, t in zip(vectors, tasks)]
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    for query in rng.standard_normal((5, 16)).astype(np.float32):
+        for task in ("common", "rare"):
+            members = [i for i, t in enumerate(tasks) if t == task]
+            order = np.argsort(-(unit[members] @ (query / np.linalg.norm(query))))[:3]
+            got = [n.pattern_id for n in router.route(query, task_type=task).neighbors]
+            assert got == [ids[members[j]] for j in order], (task, got)

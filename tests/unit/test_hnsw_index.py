@@ -37,7 +37,7 @@ def recall_at_10(index: HnswIndex, data: np.ndarray, queries: np.ndarray, metric
     return hits / (10 * len(queries))
 
 
-@pytest.mark.parametrize("n, dim, seed", [(1000, 32, 1), (2000, 64, 2)])
+@pytest.mark.parametrize("n, dim, seed", [(1000, 32, 1), (2000, 64, 2), (1500, 384, 3)])
 def test_recall_at_10_with_default_settings(n: int, dim: int, seed: int) -> None:
     data = clustered(n + 100, dim, seed)
     index = HnswIndex(dim, exact_threshold=0, seed=seed)

@@ -5,8 +5,11 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ruvllm_web import HnswRouter, RouterConfig, RoutingResult
+from ruvllm_web.latency import LatencyWindow
 
 DIM = 16
 
@@ -168,6 +171,7 @@ def test_round_trip_keeps_routes_and_statistics() -> None:
     router.record_outcome(router.route(code), False)
     loaded = HnswRouter.from_bytes(router.to_bytes())
     assert loaded.patterns() == router.patterns()
+    assert loaded.stats()["latency_us"] == router.stats()["latency_us"]
     assert loaded.stats()["queries"] == router.stats()["queries"]
     for query in (code, prose, code + prose):
         a, b = router.route(query), loaded.route(query)
@@ -231,3 +235,63 @@ def test_bad_input_is_refused_and_changes_nothing(call, error) -> None:
     with pytest.raises(error):
         call(router)
     assert router.to_bytes() == before
+
+
+def test_filtered_routes_match_brute_force_over_the_task_type() -> None:
+    """A common task type (post-filtered unfiltered searches) and a rare one (the index's filter)."""
+    router = HnswRouter(RouterConfig(dim=DIM, top_k=4))
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((60, DIM)).astype(np.float32)
+    tasks = ["common" if i % 10 else "rare" for i in range(60)]
+    ids = [router.add_pattern(v, f"agent{i % 3}", t) for i, (v, t) in enumerate(zip(vectors, tasks))]
+    unit_rows = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    for query in rng.standard_normal((10, DIM)).astype(np.float32):
+        for task in ("common", "rare"):
+            members = [i for i, t in enumerate(tasks) if t == task]
+            scores = unit_rows[members] @ (query / np.linalg.norm(query))
+            expected = [ids[members[j]] for j in np.argsort(-scores, kind="stable")[:4]]
+            assert [n.pattern_id for n in router.route(query, task_type=task).neighbors] == expected
+
+
+def test_learn_pattern_looks_past_closer_patterns_of_other_agents() -> None:
+    router = HnswRouter(RouterConfig(dim=DIM, top_k=2, merge_similarity=0.9))
+    base = unit(5)
+    for i in range(30):  # thirty near-copies of another agent crowd the nearest neighbours
+        router.add_pattern(near(base, 200 + i, 0.001), "other", "t")
+    mine = router.add_pattern(near(base, 1, 0.1), "mine", "t")
+    nearest = router.route(base).neighbors
+    assert [n.agent for n in nearest] == ["other", "other"]  # top_k would not reach "mine"
+    assert router.learn_pattern(base, "mine", "t", "again", 1.0) == mine and len(router) == 31
+    far = router.learn_pattern(unit(6), "mine", "t", "elsewhere", 1.0)
+    assert far != mine and len(router) == 32
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["add", "route", "fail", "learn"]), st.integers(0, 9)), max_size=60))
+def test_eviction_follows_the_documented_order(operations) -> None:
+    """Each eviction removes the pattern with the least (last_used, success_rate, id) just before the add."""
+    router = HnswRouter(RouterConfig(dim=DIM, max_patterns=4, top_k=2))
+    for action, seed in operations:
+        before = {r.id: (r.last_used, r.success_rate, r.id) for r in router.patterns()}
+        if action == "route":
+            router.route(unit(seed))
+        elif action == "fail":
+            if before:
+                router.record_outcome(sorted(before)[seed % len(before)], False)
+        else:
+            call = router.add_pattern if action == "add" else router.learn_pattern
+            args = ("d", 0.5) if action == "learn" else ()
+            new = call(unit(seed), f"agent{seed % 2}", "t", *args)
+            gone = set(before) - {r.id for r in router.patterns()}
+            if gone:
+                assert gone == {min(before, key=before.__getitem__)} and new not in before
+        assert len(router) <= 4
+
+
+def test_latency_window_keeps_the_latest_samples_oldest_first() -> None:
+    window = LatencyWindow(4)
+    assert window.samples().tolist() == []
+    for sample in range(1, 7):
+        window.add(float(sample))
+    assert window.samples().tolist() == [3.0, 4.0, 5.0, 6.0] and window.count == 6 and window.size == 4
+    assert window.summary()["p50_us"] == 4.5
