@@ -108,8 +108,10 @@ def test_zero_allocation_paths_allocate_nothing(dim: int) -> None:
     baseline_net, baseline_peak = _traced_growth(lambda: None)
     for call in (lambda: lora.forward_into(x, out), lora.forward_buffers):
         net, peak = _traced_growth(call)
-        # Nothing beyond what an empty loop shows: not one (dim,) array, not a numpy scalar.
-        assert net <= baseline_net
+        # Nothing beyond what an empty loop shows: not one (dim,) array, not a numpy scalar. The net
+        # figure may differ from the empty loop's by one interpreter-internal block (seen: 64 vs 32
+        # bytes); anything kept per call would be 2000 times larger.
+        assert net <= baseline_net + 64
         assert peak <= baseline_peak + 16 < 4 * dim
     # The allocating path does allocate (the check can see an allocation).
     _, peak = _traced_growth(lambda: lora.forward(x))
