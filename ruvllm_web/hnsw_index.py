@@ -55,7 +55,7 @@ import numpy as np
 from ruvllm_web import snapshot
 from ruvllm_web.hnsw_heuristic import select_neighbours
 from ruvllm_web.hnsw_links import HnswLinks
-from ruvllm_web.hnsw_metric import METRICS, Metric
+from ruvllm_web.hnsw_metric import Metric
 from ruvllm_web.row_scores import row_dots
 from ruvllm_web.validation import as_int, as_matrix, as_text, as_vector
 
