@@ -519,14 +519,14 @@
     }
   }
 
-  /** Restore a `className` from snapshot bytes into a new handle and wrap it. */
-  /** @param {unknown} data */
+  /** Refuse snapshot data that is not bytes before it crosses. @param {unknown} data */
   function checkSnapshot(data) {
     if (!(data instanceof Uint8Array)) {
       throw new TypeError(`snapshot must be a Uint8Array, got ${describe(data)}`);
     }
   }
 
+  /** Restore a `className` from snapshot bytes into a new handle and wrap it. */
   function loadInto(cls, className, data, extra = []) {
     checkSnapshot(data);
     const opened = requireConnection();
