@@ -68,7 +68,7 @@ import numpy as np
 from ruvllm_web import HnswRouter, IntelligentConfig, IntelligentLLM, RouterConfig, SonaConfig
 
 #: The strong-adapter ablation: steps large enough to change routes (see the module docstring).
-STRONG_LORA = SonaConfig(alpha=1.0, instant_lr=0.5, base_lr=0.5, min_advantage=0.0)
+STRONG_LORA = SonaConfig(alpha=1.0, instant_lr=0.5, min_advantage=0.0)
 
 
 @dataclass(frozen=True)

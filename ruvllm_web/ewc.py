@@ -1,20 +1,25 @@
-"""EWC++: elastic weight consolidation with a running Fisher estimate.
+"""EWC++: elastic weight consolidation with a running Fisher estimate, and the penalised solve.
 
 After a consolidation ("task") ends at parameters ``theta*``, later learning
 pays the quadratic penalty::
 
-    P(theta) = (lambda / 2) * sum_i F_i * (theta_i - theta*_i) ** 2
-    dP/dtheta = lambda * F * (theta - theta*)
+    P(theta) = (1 / 2) * sum_i w_i * (theta_i - theta*_i) ** 2,   w = lambda * F / mean(F)
 
 where ``F`` estimates the diagonal of the Fisher information of what was
 learned. EWC++ (Chaudhry et al., 2018) keeps ``F`` as an exponential moving
-average of squared gradients instead of recomputing it per task::
+average instead of recomputing it per task::
 
-    F <- gamma * F + (1 - gamma) * g ** 2
+    F <- gamma * F + (1 - gamma) * m
 
-and moves ``theta*`` to the current parameters at each consolidation, so one
-penalty protects everything learned so far at constant memory. ``F`` is
-normalised by its mean in the penalty so ``lambda`` is scale-free.
+with ``m`` the mean squared per-sample loss gradient of one batch (the
+empirical Fisher diagonal of that batch), and moves ``theta*`` to the current
+parameters at each consolidation, so one penalty protects everything
+learned so far at constant memory. Dividing ``F`` by its mean makes the
+stiffness ``w`` independent of the gradients' scale: ``lambda`` alone says how
+firmly a parameter of average importance is held.
+
+:func:`penalised_least_squares` minimises a least-squares task plus this
+penalty exactly (SONA's consolidation into its base adapter).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from ruvllm_web.validation import as_float
 
 
 class EwcPlusPlus:
-    """Running-Fisher EWC penalty over one flat parameter vector.
+    """Running-Fisher EWC state over one flat parameter vector.
 
     Parameters
     ----------
@@ -46,30 +51,30 @@ class EwcPlusPlus:
         self.anchor: np.ndarray | None = None
         self.tasks = 0
 
-    def observe(self, gradient: np.ndarray) -> None:
-        """Fold one task-loss gradient of shape ``(size,)`` into ``F``."""
+    def observe(self, mean_square: np.ndarray) -> None:
+        """Fold one batch's mean squared per-sample gradient ``m``, shape ``(size,)``, into ``F``."""
         self.fisher *= self.decay
-        self.fisher += (1.0 - self.decay) * np.square(gradient, dtype=np.float32)
+        self.fisher += (1.0 - self.decay) * np.asarray(mean_square, dtype=np.float32)
 
-    def penalty_gradient(self, params: np.ndarray) -> np.ndarray:
-        """``lambda * F / mean(F) * (theta - theta*)``, zeros before the first consolidation."""
-        if self.anchor is None or self.strength == 0.0:
-            return np.zeros_like(params)
-        scale = float(self.fisher.mean())
-        if scale <= 0.0:
-            return np.zeros_like(params)
-        return (self.strength / scale) * self.fisher * (params - self.anchor)
+    def stiffness(self) -> np.ndarray:
+        """``w = lambda * F / mean(F)`` as float64 ``(size,)``; zeros before the first consolidation.
+
+        Zeros as well while ``lambda`` or ``F`` is zero: nothing is protected then.
+        """
+        scale = float(self.fisher.mean(dtype=np.float64))
+        if self.anchor is None or self.strength == 0.0 or scale <= 0.0:
+            return np.zeros(self.fisher.shape, dtype=np.float64)
+        return (self.strength / scale) * self.fisher.astype(np.float64)
 
     def penalty(self, params: np.ndarray) -> float:
         """The penalty value ``P(theta)`` (0 before the first consolidation)."""
-        scale = float(self.fisher.mean())
-        if self.anchor is None or scale <= 0.0:
+        if self.anchor is None:
             return 0.0
-        return 0.5 * self.strength / scale * float(np.dot(self.fisher, np.square(params - self.anchor)))
+        return 0.5 * float(np.dot(self.stiffness(), np.square(params - self.anchor, dtype=np.float64)))
 
     def consolidate(self, params: np.ndarray) -> None:
         """End a task: anchor the penalty at ``params``."""
-        self.anchor = params.astype(np.float32, copy=True)
+        self.anchor = np.asarray(params, dtype=np.float32).ravel().copy()
         self.tasks += 1
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -99,3 +104,33 @@ class EwcPlusPlus:
         ewc.anchor = arrays["anchor"].copy() if "anchor" in arrays else None
         ewc.tasks = max(tasks, 0)
         return ewc
+
+
+def penalised_least_squares(
+    h: np.ndarray, targets: np.ndarray, stiffness: np.ndarray, anchor: np.ndarray, ridge: float, start: np.ndarray
+) -> np.ndarray:
+    """The exact minimiser ``B`` (r, dim) of a least-squares fit plus EWC and ridge penalties.
+
+    Minimises::
+
+        J(B) = ||H B - T||^2 / (2 n) + (1/2) sum W * (B - B*)^2 + (ridge / 2) ||B - B0||^2
+
+    with ``H`` (n, r), ``T`` (n, dim), stiffness ``W`` and anchor ``B*`` (r, dim),
+    and ``B0`` (r, dim) the starting point the ridge (if any) pulls toward.
+    ``J`` separates over the output columns: with ``G = H^T H / n`` (r, r),
+    column ``b_j`` solves the ``r x r`` system::
+
+        (G + diag(W[:, j]) + ridge I) b_j = H^T t_j / n + W[:, j] * B*[:, j] + ridge * B0[:, j]
+
+    All ``dim`` systems are solved in one batched ``np.linalg.solve``: cost
+    ``O(n r dim + dim r^3)``. Computed in float64. The systems are symmetric
+    positive definite when ``H`` has full column rank or ``ridge > 0``;
+    otherwise ``np.linalg.LinAlgError`` may be raised.
+    """
+    h = np.asarray(h, dtype=np.float64)
+    n, r = h.shape
+    gram = h.T @ h / n
+    rhs = h.T @ np.asarray(targets, dtype=np.float64) / n + stiffness * anchor + ridge * start  # (r, dim)
+    systems = np.broadcast_to(gram + ridge * np.eye(r), (rhs.shape[1], r, r)).copy()
+    systems[:, np.arange(r), np.arange(r)] += stiffness.T
+    return np.linalg.solve(systems, rhs.T[:, :, None])[:, :, 0].T

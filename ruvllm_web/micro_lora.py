@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from ruvllm_web.validation import as_float, as_int, as_quality, as_vector
+from ruvllm_web.validation import as_float, as_int, as_matrix, as_quality, as_vector
 
 MIN_RANK = 1
 MAX_RANK = 4
@@ -387,38 +387,45 @@ class MicroLoRA:
         self._pending_count = 0
         return self._descend((mean, float(mean.dot(mean))))
 
-    # ------------------------------------------------- parameter-level access
-    @property
-    def parameters(self) -> np.ndarray:
-        """Read-only view of all weights, flat: ``A^T`` then ``B``, shape ``(2 r dim,)``."""
-        return _read_only(self._flat)
+    # ------------------------------------------------------ direct B access
+    def set_b(self, b: object) -> bool:
+        """Replace ``B`` by ``b`` (shape ``(rank, dim)``, cast to float32); return whether it changed.
 
-    def parameter_gradient(self, gradient: object, x: object) -> np.ndarray:
-        """``dL/dtheta`` (new array, layout of :attr:`parameters`) for ``gradient = dL/d(out)`` at input ``x``.
+        For learners that solve for ``B`` directly (SONA's consolidation)
+        rather than step along a gradient. The weight bound still holds: if
+        ``||A||^2 + ||b||^2 > max_weight_norm^2``, ``b`` is scaled by
+        ``s = sqrt(max(max_weight_norm^2 - ||A||^2, 0)) / ||b||`` first. A change
+        counts in ``adapt_count``; setting the current ``B`` again returns
+        ``False``. ``A`` and the last input are left alone.
 
-        Used by learners that combine the task gradient with a penalty (SONA's
-        EWC++) before calling :meth:`step`.
+        Raises
+        ------
+        TypeError, ValueError
+            If ``b`` is not a finite real matrix of shape ``(rank, dim)``; nothing changes then.
         """
-        g = as_vector(gradient, self.dim, "gradient")
-        raw, _ = self._raw_gradient(as_vector(x, self.dim, "x"), g)
-        return raw * np.float32(self._alpha)
-
-    def step(self, gradient: object) -> bool:
-        """Apply ``theta -= lr * clip(gradient)`` for a flat ``dL/dtheta`` of shape ``(2 r dim,)``.
-
-        Clipping and the weight bound are those of :meth:`adapt`; returns
-        whether the weights changed (then ``adapt_count`` grew by one).
-        """
-        grad = as_vector(gradient, self._flat.size, "parameter gradient")
-        if self._alpha == 0.0:
+        value = as_matrix(b, self.dim, "b")
+        if value.shape[0] != self.rank:
+            raise ValueError(f"b has {value.shape[0]} rows, expected rank {self.rank}")
+        a_square = float(np.sum(np.square(self._at, dtype=np.float64)))
+        b_square = float(np.sum(np.square(value, dtype=np.float64)))
+        limit = self.max_weight_norm**2
+        if a_square + b_square > limit:
+            value = value * np.float32(math.sqrt(max(limit - a_square, 0.0) / b_square))
+        if np.array_equal(value, self._b):
             return False
-        raw = grad.astype(np.float64) / self._alpha
-        return self._descend((raw, float(raw.dot(raw))))
+        self._b[...] = value
+        self._b_changed()
+        self._adapt_count += 1
+        return True
 
     def scale_delta(self, factor: object) -> None:
         """Multiply ``B`` by ``factor`` in ``[0, 1]``, so ``alpha * A @ B`` scales by it too."""
         value = as_float(factor, "factor", 0.0, 1.0)
         self._b *= np.float32(value)
+        self._b_changed()
+
+    def _b_changed(self) -> None:
+        """Refresh what depends on ``B`` after writing it: ``alpha * B`` and the weight-norm bound."""
         np.multiply(self._b, self._alpha_f32, out=self._alpha_b)
         self._weight_bound = math.sqrt(float(self._flat.dot(self._flat))) * (1.0 + 1e-6)
 

@@ -11,38 +11,73 @@ Instant loop, per request (:meth:`SonaInstant.instant`, O(dim) work)
     The quality EMA moves ``ema <- ema + beta * (q - ema)``; the advantage
     ``a = q - ema_before`` says whether this request went better or worse than
     usual. When ``|a| >= min_advantage`` the instant adapter takes one step of
-    the surrogate loss ``L = -a * <adapt(x), d>`` (``d`` a unit target
-    direction: the routed pattern's embedding, or ``x / ||x||``), i.e. its
-    output gradient is ``-a * d``. The request is recorded as a trajectory.
+    the surrogate loss ``L = -a * cos(adapt(x), d)`` (``d`` the target
+    direction: the routed pattern's embedding, or ``x / ||x||``): routing
+    scores by cosine, so a better-than-usual request pulls its output toward
+    ``d`` and a worse one pushes it away. With ``o = adapt(x)``,
+    ``u = o / ||o||`` and ``e = d / ||d||`` the output gradient is::
+
+        dL/do = -a * (e - (u . e) * u) / ||o||
+
+    which vanishes as ``o`` lines up with ``d`` (or with ``-d``): unlike a
+    linear score ``<o, d>``, the loss is bounded, so a long run of good
+    feedback cannot grow the adapter without limit. The request is recorded
+    as a trajectory.
 
 Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     Runs when the interval has passed and at least ``min_batch`` trajectories
     wait. It takes at most ``max_batch`` of them, however many wait (older
     ones beyond the ring's ``capacity`` were already dropped), so one tick
-    costs at most ``max_batch`` distillation steps of ``O(dim * r)`` each,
-    one ``(max_batch, dim) @ (dim, r)`` product per adapter, and at most
+    costs at most one consolidation solve of ``O(max_batch * dim * r + dim * r^3)``
+    (a ``(max_batch, dim) @ (dim, r)`` product per adapter and ``dim``
+    batched ``r x r`` systems), and at most
     ``max_learn_per_tick`` router ``learn_pattern`` calls (an index search
     and possibly an insert each), plus the deep loop when it is due. It
 
-    1. distils the instant adapter into the base adapter: for each input,
-       one step of ``0.5 * ||delta_base(x) - (delta_base_0(x) + delta_instant(x))||^2``
-       (``delta_base_0`` the base term before the tick) plus the EWC++
-       penalty gradient; the Fisher estimate folds in each task gradient;
+    1. consolidates the instant adapter into the base adapter by an exact
+       solve (:meth:`SonaInstant._distil`, below);
     2. shrinks the instant adapter's ``B`` by ``1 - transfer`` (what moved to
        base leaves the fast weights, so they stay free for new changes);
     3. hands high-quality trajectories (``q >= learn_quality``) with a routed
        agent to the router's pattern library (``learn_pattern``);
     4. every ``consolidate_every`` ticks, anchors the EWC penalty at the
-       current base weights (one "EWC task").
+       current base ``B`` (one "EWC task").
 
-    Known limitation, measured: step 1 is a gradient step whose effect on
-    the base's output is about ``alpha**2 * base_lr * ||x @ A_base||**2``
-    times the residual (``~1e-7`` of it at the defaults, 384 dims), and the
-    two adapters have different ``A``; so a tick moves a vanishing part of
-    the instant adapter's effect into the base (about ``1e-11`` on 64
-    inputs at the defaults) while step 2 still removes ``transfer`` of it.
-    At the default rates neither adapter changes a route (bench_learning in
-    BENCHMARKS.md: LoRA on and off give identical accuracy).
+Consolidation (step 1)
+    Both adapters start from the same seeded ``A`` (the instant adapter's
+    ``A`` then moves only by its own second-order steps; the base's is never
+    trained), so the base can represent what the instant adapter learned.
+    For the batch ``X`` (n, dim), with ``H = alpha * X @ A_base`` (n, r), the
+    base's current ``B0`` and the targets ``T = H @ B0 + transfer * delta_instant(X)``,
+    the new base ``B`` minimises::
+
+        ||H B - T||^2 / (2 n) + (1/2) sum W * (B - B*)^2 + (rho / 2) ||B - B0||^2
+
+    ``B*`` is the EWC anchor (the base ``B`` at the last consolidation) and
+    ``W = c * lambda * F / mean(F)`` its stiffness, scaled by the batch's mean
+    curvature ``c = trace(H^T H / n) / r`` so that ``lambda = ewc_strength``
+    says how firmly a weight of average importance is held relative to how
+    firmly the batch pulls it; ``rho = 1e-6 c`` is a ridge that only keeps the
+    systems well posed (batches with ``n < r``). It is solved exactly, one
+    ``r x r`` system per output column (:func:`~ruvllm_web.ewc.penalised_least_squares`).
+    Without the penalty and with the instant ``A`` still at its seed, the
+    solution is ``B0 + transfer * (alpha_i / alpha) * B_instant``: the base then
+    takes over exactly ``transfer`` of the instant adapter's effect on every
+    input, not only on the batch.
+
+    The running Fisher ``F`` (EWC++, :class:`~ruvllm_web.ewc.EwcPlusPlus`,
+    over the base's ``B`` only) folds in, per tick and before the solve, the
+    batch mean of the squared per-input gradients of the fit at ``B0``:
+    ``m[k, j] = mean_i (H[i, k] * M[i, j])^2`` with ``M = T - H B0`` (what the
+    tick asks the base to learn). Weights that recent ticks pushed hard are
+    the ones the penalty holds near the anchor.
+
+    What it does to routing, measured (bench_learning in BENCHMARKS.md):
+    consolidation now moves the instant adapter's effect into the base at
+    full size, but at the default rates (``alpha 0.1``, ``instant_lr 0.01``)
+    the instant adapter's own effect is still far too small to change a
+    route, and a strong adapter on the default stream hurts routing: the
+    pattern library, not the adapters, is what learns routes there.
 
 Deep loop, :meth:`SonaInstant.deep` (bounded by ``max_deep_patterns``)
     Triggered at the end of a tick when at least ``deep_min_requests``
@@ -80,14 +115,16 @@ from typing import Any, Protocol
 import numpy as np
 
 from ruvllm_web import snapshot
-from ruvllm_web.ewc import EwcPlusPlus
+from ruvllm_web.ewc import EwcPlusPlus, penalised_least_squares
 from ruvllm_web.kmeans import spherical_kmeans
 from ruvllm_web.latency import LatencyWindow
 from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.trajectory_ring import TrajectoryRing
 from ruvllm_web.validation import as_float, as_int, as_quality, as_text, as_vector
 
-_STATE_VERSION = 1
+_STATE_VERSION = 2
+#: Ridge of the consolidation solve, relative to the batch's mean curvature.
+_RIDGE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -97,7 +134,6 @@ class SonaConfig:
     rank: int = 2
     alpha: float = 0.1
     instant_lr: float = 0.01
-    base_lr: float = 0.005
     ema_beta: float = 0.1
     min_advantage: float = 0.05
     interval_ms: float = 100.0
@@ -129,7 +165,7 @@ class SonaConfig:
         for name in ("ema_beta", "min_advantage", "learn_quality", "transfer", "merge_similarity",
                      "prune_success", "drift_threshold", "drift_beta"):
             as_float(getattr(self, name), name, 0.0, 1.0)
-        for name in ("alpha", "instant_lr", "base_lr", "interval_ms", "ewc_strength", "deep_quality"):
+        for name in ("alpha", "instant_lr", "interval_ms", "ewc_strength", "deep_quality"):
             as_float(getattr(self, name), name, 0.0, 1e9)
         as_float(self.ewc_decay, "ewc_decay", 0.0, 0.999999)
 
@@ -195,8 +231,8 @@ class SonaInstant:
         self.router = router
         c = self.config
         self.instant_lora = MicroLoRA(dim, c.alpha, c.instant_lr, rank=c.rank, seed=c.seed)
-        self.base_lora = MicroLoRA(dim, c.alpha, c.base_lr, rank=c.rank, seed=c.seed + 1)
-        self.ewc = EwcPlusPlus(self.base_lora.param_count, c.ewc_strength, c.ewc_decay)
+        self.base_lora = MicroLoRA(dim, c.alpha, 0.0, rank=c.rank, seed=c.seed)  # set by solves, never stepped
+        self.ewc = EwcPlusPlus(self.base_lora.b.size, c.ewc_strength, c.ewc_decay)
         self.trajectories = TrajectoryRing(c.capacity, dim)
         self._scratch = np.empty(dim, dtype=np.float32)
         self._latency = {loop: LatencyWindow() for loop in ("instant", "background", "deep")}
@@ -274,9 +310,7 @@ class SonaInstant:
         self.quality_ema += self.config.ema_beta * advantage
         applied = False
         if abs(advantage) >= self.config.min_advantage:
-            if target is None:
-                target = vector / np.float32(norm)
-            applied = self.instant_lora.adapt(np.float32(-advantage) * target, vector)
+            applied = self._instant_step(vector, vector if target is None else target, advantage)
             self.instant_updates += applied
         self.trajectories.push(vector, q, agent, task_type, context)
         beta = self.config.drift_beta
@@ -290,6 +324,22 @@ class SonaInstant:
         latency = (time.perf_counter() - started) * 1e6
         self._latency["instant"].add(latency)
         return AdaptationResult(applied, latency, advantage, self.quality_ema, self.instant_lora.rank)
+
+    def _instant_step(self, x: np.ndarray, direction: np.ndarray, advantage: float) -> bool:
+        """One instant-adapter step of ``L = -advantage * cos(adapt(x), direction)``; see the module docstring.
+
+        Returns whether the adapter changed (not for a zero ``direction`` or
+        output, or an output already parallel to ``direction``).
+        """
+        out = self.adapt(x)
+        out_norm, direction_norm = float(np.linalg.norm(out)), float(np.linalg.norm(direction))
+        if out_norm == 0.0 or direction_norm == 0.0:
+            return False
+        unit_out = out / np.float32(out_norm)
+        unit_direction = direction / np.float32(direction_norm)
+        gradient = unit_direction - np.float32(np.dot(unit_out, unit_direction)) * unit_out
+        gradient *= np.float32(-advantage / out_norm)
+        return self.instant_lora.adapt(gradient, x)
 
     # ----------------------------------------------------------- background
     def tick(self, now: float | None = None, force: bool = False) -> dict[str, Any] | None:
@@ -315,7 +365,7 @@ class SonaInstant:
         learned = self._learn_patterns(batch) if self.router is not None else 0
         self.ticks += 1
         if self.ticks % c.consolidate_every == 0:
-            self.ewc.consolidate(self.base_lora.parameters)
+            self.ewc.consolidate(self.base_lora.b)
         report: dict[str, Any] = {"trajectories": len(batch.qualities), "distilled": distilled, "learned": learned}
         if self._deep_due():
             report["deep"] = self.deep()
@@ -323,20 +373,31 @@ class SonaInstant:
         return report
 
     def _distil(self, inputs: np.ndarray) -> int:
-        """Move the instant adapter's effect on ``inputs`` (n, dim) into the base adapter."""
-        if self.instant_lora.delta_norm() == 0.0 or inputs.shape[0] == 0:
+        """Consolidate the instant adapter's effect on ``inputs`` (n, dim) into the base adapter.
+
+        The exact penalised solve of the module docstring ("Consolidation"),
+        then the instant ``B`` shrinks by ``1 - transfer``. Returns ``n`` if the
+        base's ``B`` changed, else 0 (no instant effect, no inputs, or inputs
+        the base's ``A`` does not see: ``H = 0``).
+        """
+        base, fast = self.base_lora, self.instant_lora
+        n = inputs.shape[0]
+        if n == 0 or fast.delta_norm() == 0.0:
             return 0
-        targets = inputs @ self.instant_lora.a * np.float32(self.instant_lora.alpha) @ self.instant_lora.b
-        targets += inputs @ self.base_lora.a * np.float32(self.base_lora.alpha) @ self.base_lora.b
-        steps = 0
-        for x, target in zip(inputs, targets):
-            out_delta = self.base_lora.forward(x) - x
-            task_gradient = self.base_lora.parameter_gradient(out_delta - target, x)
-            self.ewc.observe(task_gradient)
-            total = task_gradient + self.ewc.penalty_gradient(self.base_lora.parameters)
-            steps += self.base_lora.step(total)
-        self.instant_lora.scale_delta(1.0 - self.config.transfer)
-        return steps
+        x = inputs.astype(np.float64)
+        h = base.alpha * (x @ base.a)
+        curvature = float(np.sum(np.square(h))) / h.size
+        if curvature == 0.0:
+            return 0
+        moved = (self.config.transfer * fast.alpha) * ((x @ fast.a) @ fast.b)
+        start = base.b.astype(np.float64)
+        self.ewc.observe((np.square(h).T @ np.square(moved) / n).ravel())
+        anchor = start if self.ewc.anchor is None else self.ewc.anchor.reshape(start.shape)
+        stiffness = curvature * self.ewc.stiffness().reshape(start.shape)
+        solved = penalised_least_squares(h, h @ start + moved, stiffness, anchor, _RIDGE * curvature, start)
+        changed = base.set_b(solved)
+        fast.scale_delta(1.0 - self.config.transfer)
+        return n if changed else 0
 
     def _learn_patterns(self, batch: Any) -> int:
         """Add high-quality routed trajectories to the router, at most ``max_learn_per_tick``."""
@@ -443,7 +504,7 @@ class SonaInstant:
         """Forget everything learned: both adapters, the EWC state, trajectories and counters."""
         self.instant_lora.reset()
         self.base_lora.reset()
-        self.ewc = EwcPlusPlus(self.base_lora.param_count, self.config.ewc_strength, self.config.ewc_decay)
+        self.ewc = EwcPlusPlus(self.base_lora.b.size, self.config.ewc_strength, self.config.ewc_decay)
         self.trajectories.clear()
         for window in self._latency.values():
             window.clear()
@@ -495,11 +556,17 @@ class SonaInstant:
     def from_state(
         cls, meta: dict[str, Any], arrays: dict[str, np.ndarray], router: PatternLibrary | None = None
     ) -> SonaInstant:
-        """Rebuild from :meth:`to_state` output, validating all of it (``ValueError``)."""
-        if not isinstance(meta, dict) or meta.get("version") != _STATE_VERSION:
-            raise ValueError(f"SONA state must be a dict with version {_STATE_VERSION}")
+        """Rebuild from :meth:`to_state` output, validating all of it (``ValueError``).
+
+        Version 1 states (before the exact consolidation) load too: see :func:`_upgrade_version_1`.
+        """
+        if not isinstance(meta, dict) or meta.get("version") not in (1, _STATE_VERSION):
+            raise ValueError(f"SONA state must be a dict with version 1 or {_STATE_VERSION}")
+        config, ewc_arrays = meta.get("config"), snapshot.section(arrays, "ewc")
+        if meta["version"] == 1:
+            config, ewc_arrays = _upgrade_version_1(config, ewc_arrays)
         try:
-            sona = cls(meta["dim"], SonaConfig.from_dict(meta["config"]), router)
+            sona = cls(meta["dim"], SonaConfig.from_dict(config), router)
             counters = meta["counters"]
             values = {name: counters[name] for name in cls._COUNTERS}
         except (KeyError, TypeError, ValueError) as error:
@@ -514,7 +581,7 @@ class SonaInstant:
         sona.base_lora = MicroLoRA.from_state(meta["base"], snapshot.section(arrays, "base"))
         if (sona.instant_lora.dim, sona.base_lora.dim) != (sona.dim, sona.dim):
             raise ValueError("corrupted SONA state: adapter dimensions differ from the SONA dimension")
-        sona.ewc = EwcPlusPlus.from_state(meta["ewc"], snapshot.section(arrays, "ewc"), sona.base_lora.param_count)
+        sona.ewc = EwcPlusPlus.from_state(meta["ewc"], ewc_arrays, sona.base_lora.b.size)
         sona.trajectories.load_state(meta["trajectories"], snapshot.section(arrays, "trajectories"))
         for name in ("input_mean", "deep_mean"):
             array = arrays.get(name)
@@ -523,3 +590,15 @@ class SonaInstant:
             getattr(sona, name)[:] = array
         sona.last_deep = dict(meta.get("last_deep") or {})
         return sona
+
+
+def _upgrade_version_1(config: object, ewc_arrays: dict[str, np.ndarray]) -> tuple[object, dict[str, np.ndarray]]:
+    """Version 1 -> 2: drop the config's ``base_lr``; keep the ``B`` half of the EWC arrays.
+
+    Version 1 trained the base adapter by gradient steps (``base_lr``) and kept
+    its EWC state over all base parameters, laid out ``A^T`` then ``B``.
+    """
+    if isinstance(config, dict):
+        config = {key: value for key, value in config.items() if key != "base_lr"}
+    halves = {name: array[array.shape[0] // 2 :] for name, array in ewc_arrays.items() if array.ndim == 1}
+    return config, {**ewc_arrays, **halves}

@@ -406,6 +406,50 @@ def test_bad_scalars_are_refused_and_change_nothing(call, error) -> None:
     assert state_of(lora) == before
 
 
+# ------------------------------------------------------------------ set_b
+def test_set_b_replaces_b_and_the_forward_pass_follows() -> None:
+    lora = trained(rank=3)
+    b = np.random.default_rng(4).standard_normal((3, DIM))  # float64: cast to float32
+    count = lora.adapt_count
+    assert lora.set_b(b)
+    np.testing.assert_array_equal(lora.b, b.astype(np.float32))
+    assert lora.adapt_count == count + 1
+    x = random_vector(5)
+    np.testing.assert_allclose(lora.forward(x), reference_forward(lora, x), rtol=1e-5, atol=1e-5)
+    out = np.empty(DIM, dtype=np.float32)
+    lora.input_buffer[:] = x
+    np.testing.assert_array_equal(lora.forward_into(x, out), lora.forward_buffers())
+    assert not lora.set_b(lora.b.copy()) and lora.adapt_count == count + 1, "the same B again is no change"
+
+
+def test_set_b_keeps_the_weight_bound() -> None:
+    lora = MicroLoRA(DIM, 0.5, 0.1, rank=2, seed=3, max_weight_norm=2.0)
+    a_square = float(np.sum(lora.a.astype(np.float64) ** 2))
+    big = np.full((2, DIM), 10.0)
+    assert lora.set_b(big)
+    norm = math.sqrt(a_square + float(np.sum(lora.b.astype(np.float64) ** 2)))
+    assert norm == pytest.approx(2.0, rel=1e-6)
+    expected = big * math.sqrt(4.0 - a_square) / np.linalg.norm(big)
+    np.testing.assert_allclose(lora.b, expected, rtol=1e-6)
+    back = MicroLoRA.from_dict(lora.to_dict())  # the bound a loaded state is checked against holds
+    np.testing.assert_array_equal(back.b, lora.b)
+
+
+@pytest.mark.parametrize("value, error, message", [
+    (np.ones((3, DIM)), ValueError, "rows, expected rank 2"),
+    (np.ones((2, DIM + 1)), ValueError, "expected 16"),
+    (np.full((2, DIM), np.nan), ValueError, "NaN"),
+    ("b", TypeError, "array of numbers"),
+    (np.ones((2, DIM), dtype=complex), TypeError, "real"),
+])
+def test_set_b_refuses_bad_matrices_and_changes_nothing(value, error, message) -> None:
+    lora = trained()
+    before = state_of(lora)
+    with pytest.raises(error, match=message):
+        lora.set_b(value)
+    assert state_of(lora) == before
+
+
 @pytest.mark.parametrize("options, error", [
     ({"dim": 0}, ValueError), ({"dim": 2.5}, TypeError), ({"alpha": -1.0}, ValueError),
     ({"learning_rate": float("inf")}, ValueError), ({"rank": "2"}, TypeError), ({"seed": -1}, ValueError),
