@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_learning.py [--length N] [--window W] [--seed S] [--plot PATH]
+                                        [--drift-kind move|warp] [--warp G]
     python benchmarks/run.py bench_learning.py --runtime cpython -- --plot docs/learning-curves.png
 
 Prints one JSON document: accuracy per window of the stream, overall, before
@@ -17,6 +18,13 @@ The stream (:func:`make_stream`)
     middle of the stream on, every centre ``c`` is replaced by
     ``normalise(c + drift * r)`` (``r`` a fresh random unit vector per
     cluster), so the same agents' requests come from moved regions.
+
+    ``--drift-kind warp`` keeps the centres and instead applies an
+    "embedding model update" to every request from the middle on: the
+    rank-2 map ``x -> normalise(x + warp * sum_k (x . v_k) u_k)`` of
+    :func:`embedding_update` (``v_k`` a cluster centre, ``u_k`` a centre of
+    another agent): a global low-rank change of the embedding space, the
+    kind of drift a rank-2 adapter could undo exactly.
 
 What each variant knows
     All variants start from the same ``seeds`` labelled examples per agent,
@@ -41,9 +49,13 @@ What each variant knows
         Default settings (``IntelligentConfig``), and three ablations:
         ``use_lora`` off (route the raw input), ``use_sona`` off (no
         instant/background/deep loops: only outcome statistics and the
-        revealed corrections), and a strong adapter (``alpha 1``,
-        instant and base learning rate ``0.5``, ``min_advantage 0``), whose
-        steps are large enough to move routes.
+        revealed corrections), and a strong adapter (``alpha 1``, instant
+        learning rate ``0.5``, ``min_advantage 0``: 50 times the default
+        step on 10 times the default scale).
+        For each engine variant the report adds the adapters' final delta
+        norms and ``outcomes_unlike_lora_off``, the number of requests whose
+        right/wrong outcome differs from ``engine_lora_off``'s: 0 means the
+        adapters never changed a route's correctness.
     feedback k-NN
         Exactly the engine's information (seeds, plus each request whose
         route was wrong, with its revealed label) in a plain exact k-NN
@@ -52,6 +64,10 @@ What each variant knows
     oracle k-NN
         Exact similarity-weighted k-NN (``k = top_k``) over the seeds and
         every earlier request with its true label: an upper reference.
+    engine, exact correction (warp streams only)
+        The default engine fed each request with the update undone exactly
+        (``x @ M^-1``, renormalised): what a perfectly learned rank-2
+        correction would give; the ceiling of what the adapters could add.
 """
 
 from __future__ import annotations
@@ -67,7 +83,7 @@ import numpy as np
 
 from ruvllm_web import HnswRouter, IntelligentConfig, IntelligentLLM, RouterConfig, SonaConfig
 
-#: The strong-adapter ablation: steps large enough to change routes (see the module docstring).
+#: The strong-adapter ablation (see the module docstring).
 STRONG_LORA = SonaConfig(alpha=1.0, instant_lr=0.5, min_advantage=0.0)
 
 
@@ -84,6 +100,8 @@ class StreamConfig:
     overlap: float = 0.75
     drift: float = 3.0
     seed: int = 0
+    drift_kind: str = "move"
+    warp: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -95,6 +113,7 @@ class Stream:
     xs: np.ndarray
     ys: list[str]
     drift_at: int
+    update: np.ndarray | None = None  # the (dim, dim) embedding update of a warp stream
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -123,8 +142,35 @@ def make_stream(config: StreamConfig) -> Stream:
     agents = rng.integers(0, c.agents, c.length)
     clusters = rng.integers(0, c.clusters, c.length)
     half = c.length // 2
-    xs = np.concatenate([draw(centres, agents[:half], clusters[:half]), draw(moved, agents[half:], clusters[half:])])
-    return Stream(seed_x, [names[a] for a in seed_agents], xs, [names[a] for a in agents], half)
+    update = None
+    if c.drift_kind == "move":
+        xs = np.concatenate([draw(centres, agents[:half], clusters[:half]), draw(moved, agents[half:], clusters[half:])])
+    elif c.drift_kind == "warp":
+        xs = draw(centres, agents, clusters)
+        update = embedding_update(centres, c.warp, rng)
+        xs[half:] = _unit(xs[half:] @ update)
+    else:
+        raise ValueError(f"drift_kind must be 'move' or 'warp', got {c.drift_kind!r}")
+    return Stream(seed_x, [names[a] for a in seed_agents], xs, [names[a] for a in agents], half, update)
+
+
+def embedding_update(centres: np.ndarray, warp: float, rng: np.random.Generator, rank: int = 2) -> np.ndarray:
+    """The ``(dim, dim)`` map ``M = I + warp * sum_k v_k u_k^T`` of a rank-``rank`` "embedding model update".
+
+    A row ``x`` becomes ``x @ M = x + warp * sum_k (x . v_k) u_k``: ``v_k`` is one
+    cluster centre and ``u_k`` a centre of another agent, so requests near
+    ``v_k`` move toward ``u_k``'s agent. ``M - I`` has rank ``rank``: exactly the
+    kind of change a rank-``rank`` adapter ``x + alpha (x A) B`` can undo.
+    """
+    agents, clusters, _ = centres.shape
+    sources = rng.choice(agents, size=rank, replace=False)
+    change = np.zeros((centres.shape[2], centres.shape[2]))
+    for source in sources:
+        target = (source + 1 + rng.integers(0, agents - 1)) % agents
+        v = centres[source, rng.integers(0, clusters)]
+        u = centres[target, rng.integers(0, clusters)]
+        change += warp * np.outer(v, u)
+    return np.eye(centres.shape[2]) + change
 
 
 class Learner(Protocol):
@@ -170,6 +216,28 @@ class EngineLearner:
         self.engine.tick(now=step * self.request_s)
 
 
+class CorrectedInputs:
+    """A learner fed each request after the stream's embedding update has been undone exactly.
+
+    ``predict`` is always followed by ``feedback`` for the same request, so the
+    number of ``feedback`` calls so far is the step being predicted.
+    """
+
+    def __init__(self, learner: Learner, stream: Stream) -> None:
+        self.learner, self.drift_at, self.step = learner, stream.drift_at, 0
+        self.inverse = np.linalg.inv(stream.update)
+
+    def _corrected(self, x: np.ndarray) -> np.ndarray:
+        return x if self.step < self.drift_at else _unit(x @ self.inverse)
+
+    def predict(self, x: np.ndarray) -> str | None:
+        return self.learner.predict(self._corrected(x))
+
+    def feedback(self, step: int, x: np.ndarray, predicted: str | None, truth: str) -> None:
+        self.learner.feedback(step, self._corrected(x), predicted, truth)
+        self.step += 1
+
+
 class ExactKnn:
     """Similarity-weighted k-NN vote (the router's rule, success rate 1) over a growing labelled set.
 
@@ -209,7 +277,7 @@ def variants(stream: Stream, config: StreamConfig, request_ms: float) -> dict[st
         settings = IntelligentConfig(router=router, sona=sona, use_lora=use_lora, use_sona=use_sona, seed=config.seed)
         return EngineLearner(stream, settings, request_ms)
 
-    return {
+    learners: dict[str, Learner] = {
         "static": StaticRouter(stream, router),
         "engine": engine(True, True),
         "engine_lora_off": engine(False, True),
@@ -218,6 +286,9 @@ def variants(stream: Stream, config: StreamConfig, request_ms: float) -> dict[st
         "feedback_knn": ExactKnn(stream, router.top_k, every_label=False),
         "oracle_knn": ExactKnn(stream, router.top_k, every_label=True),
     }
+    if stream.update is not None:
+        learners["engine_exact_correction"] = CorrectedInputs(engine(True, True), stream)
+    return learners
 
 
 def run_stream(learner: Learner, stream: Stream) -> np.ndarray:
@@ -264,7 +335,8 @@ def plot(report: dict, path: str) -> None:
     axes.set_ylim(0, 1)
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right", fontsize=8)
-    axes.set_title("Learning from per-request feedback (bench_learning, seed %d)" % report["stream"]["seed"])
+    stream = report["stream"]
+    axes.set_title(f"Learning from per-request feedback (bench_learning, {stream['drift_kind']} drift, seed {stream['seed']})")
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
@@ -277,13 +349,21 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--seed", type=int, default=StreamConfig.seed)
     parser.add_argument("--request-ms", type=float, default=20.0, help="simulated time between requests")
     parser.add_argument("--plot", metavar="PATH", help="write the accuracy curves to this PNG")
+    parser.add_argument("--drift-kind", choices=("move", "warp"), default=StreamConfig.drift_kind,
+                        help="move the cluster centres, or apply a rank-2 embedding update")
+    parser.add_argument("--warp", type=float, default=StreamConfig.warp, help="strength of the embedding update")
     options = parser.parse_args(argv)
-    config = StreamConfig(length=options.length, seed=options.seed)
+    config = StreamConfig(length=options.length, seed=options.seed, drift_kind=options.drift_kind, warp=options.warp)
     stream = make_stream(config)
-    results = {
-        name: summarise(run_stream(learner, stream), options.window, stream.drift_at)
-        for name, learner in variants(stream, config, options.request_ms).items()
-    }
+    learners = variants(stream, config, options.request_ms)
+    rights = {name: run_stream(learner, stream) for name, learner in learners.items()}
+    results = {name: summarise(right, options.window, stream.drift_at) for name, right in rights.items()}
+    for name, learner in learners.items():
+        if isinstance(learner, EngineLearner):  # how large the adapters grew, and whether they changed outcomes
+            sona = learner.engine.sona
+            results[name]["adapter_delta_norms"] = {"base": sona.base_lora.delta_norm(),
+                                                    "instant": sona.instant_lora.delta_norm()}
+            results[name]["outcomes_unlike_lora_off"] = int(np.sum(rights[name] != rights["engine_lora_off"]))
     report = {
         "benchmark": "bench_learning",
         "runtime": {"python": platform.python_version(), "numpy": np.__version__,
