@@ -341,12 +341,12 @@ class SonaInstant:
         output, or an output already parallel to ``direction``).
         """
         out = self.adapt(x)
-        out_norm, direction_norm = float(np.linalg.norm(out)), float(np.linalg.norm(direction))
+        out_norm, direction_norm = math.sqrt(float(out.dot(out))), math.sqrt(float(direction.dot(direction)))
         if out_norm == 0.0 or direction_norm == 0.0:
             return False
-        unit_out = out / np.float32(out_norm)
-        unit_direction = direction / np.float32(direction_norm)
-        gradient = unit_direction - np.float32(np.dot(unit_out, unit_direction)) * unit_out
+        out /= np.float32(out_norm)
+        gradient = direction * np.float32(1.0 / direction_norm)
+        gradient -= np.float32(out.dot(gradient)) * out
         gradient *= np.float32(-advantage / out_norm)
         return self.instant_lora.adapt(gradient, x)
 
