@@ -21,7 +21,9 @@ def test_ewc_penalty_is_zero_until_consolidated_then_pulls_back() -> None:
     assert not EwcPlusPlus(3, strength=0.0).stiffness().any()
 
 
-def _stacked_reference(h, targets, stiffness, anchor, ridge, start) -> np.ndarray:
+def _stacked_reference(
+    h: np.ndarray, targets: np.ndarray, stiffness: np.ndarray, anchor: np.ndarray, ridge: float, start: np.ndarray
+) -> np.ndarray:
     """The whole objective as one least-squares problem over vec(B), solved by np.linalg.lstsq.
 
     ``J(B) = ||H B - T||^2 / (2n) + sum W (B - B*)^2 / 2 + ridge ||B - B0||^2 / 2`` is half the squared
@@ -30,7 +32,10 @@ def _stacked_reference(h, targets, stiffness, anchor, ridge, start) -> np.ndarra
     """
     n, r = h.shape
     dim = targets.shape[1]
-    vec = lambda m: m.ravel(order="F")  # noqa: E731
+
+    def vec(matrix: np.ndarray) -> np.ndarray:
+        return matrix.ravel(order="F")
+
     rows = [np.kron(np.eye(dim), h) / np.sqrt(n), np.diag(np.sqrt(vec(stiffness))), np.sqrt(ridge) * np.eye(r * dim)]
     values = [vec(targets) / np.sqrt(n), np.sqrt(vec(stiffness)) * vec(anchor), np.sqrt(ridge) * vec(start)]
     solution = np.linalg.lstsq(np.vstack(rows), np.concatenate(values), rcond=None)[0]
