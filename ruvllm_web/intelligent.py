@@ -206,7 +206,10 @@ class IntelligentLLM:
 
     def _route(self, adapted: np.ndarray) -> RoutingResult:
         """Route an adapted vector; an all-zero one has no direction and gets no agent."""
-        result = self.router.route(adapted) if adapted.any() else RoutingResult(None, None, 0.0)
+        if adapted.any():
+            result = self.router._route_valid(adapted, None, time.perf_counter())
+        else:
+            result = RoutingResult(None, None, 0.0)
         self._last_result = result
         return result
 
