@@ -197,3 +197,185 @@ def test_bad_input_changes_nothing(call, error, message) -> None:
     assert before[0] == after[0]
     for name in before[1]:
         np.testing.assert_array_equal(before[1][name], after[1][name])
+
+
+class CountingRouter(HnswRouter):
+    """A real router that also records the pattern-library calls the loops make on it."""
+
+    def __init__(self, config: RouterConfig) -> None:
+        super().__init__(config)
+        self.calls: list[tuple[str, int]] = []
+
+    def reinforce_pattern(self, embedding, agent, quality):
+        self.calls.append(("search", -1))
+        return super().reinforce_pattern(embedding, agent, quality)
+
+    def learn_pattern(self, embedding, agent, task_type, description, quality):
+        self.calls.append(("insert", -1))
+        return super().learn_pattern(embedding, agent, task_type, description, quality)
+
+    def remove_pattern(self, pattern_id):
+        self.calls.append(("remove", pattern_id))
+        super().remove_pattern(pattern_id)
+
+    def pattern_embedding(self, pattern_id):
+        self.calls.append(("read", pattern_id))
+        return super().pattern_embedding(pattern_id)
+
+    def take_calls(self) -> dict[str, list[int]]:
+        calls: dict[str, list[int]] = {"search": [], "insert": [], "remove": [], "read": []}
+        for kind, ident in self.calls:
+            calls[kind].append(ident)
+        self.calls.clear()
+        return calls
+
+
+def test_every_tick_stays_within_its_documented_budget() -> None:
+    """A consolidating tick: <= max_batch trajectories, <= max_learn_per_tick searches, <= max_insert_per_tick
+    inserts, each evicting at most one pattern; a deep tick: one slice of <= max_deep_patterns, <= max_deep_removals
+    removals, nothing else; never two deep ticks in a row."""
+    router = CountingRouter(RouterConfig(dim=DIM, max_patterns=12, merge_similarity=0.9))
+    config = SonaConfig(max_batch=16, max_learn_per_tick=3, max_insert_per_tick=1, max_deep_patterns=10,
+                        max_deep_removals=2, deep_min_requests=10, deep_every=10, deep_quality=1e9, prune_age=5,
+                        prune_success=0.9, merge_similarity=0.9, min_batch=1, capacity=4096)
+    sona = SonaInstant(DIM, config, router=router)
+    rng = np.random.default_rng(21)
+    topics = unit(rng, 40)
+    kinds, budget_hit = [], 0
+    for step in range(120):
+        for _ in range(20):
+            topic = int(rng.integers(40))
+            x = topics[topic] + 0.02 * rng.standard_normal(DIM).astype(np.float32)
+            sona.instant(x, float(rng.random()), agent=f"agent{topic % 3}", task_type="t", context=str(step))
+        if step % 3 == 0 and len(router):  # fail some patterns so that the deep loop has something to prune
+            router.record_outcome(int(router.pattern_ids()[step % len(router)]), False)
+        pending, size, evictions = sona.trajectories.pending, len(router), router.stats()["evictions"]
+        report = sona.tick(now=float(step))
+        calls = router.take_calls()
+        if "deep" in report:
+            deep = report["deep"]
+            kinds.append("deep")
+            assert sona.trajectories.pending == pending and not calls["search"] and not calls["insert"]
+            assert len(calls["read"]) == deep["patterns"] <= config.max_deep_patterns
+            assert len(calls["remove"]) == deep["merged"] + deep["pruned"] <= config.max_deep_removals
+            budget_hit += len(calls["remove"]) == config.max_deep_removals
+        else:
+            kinds.append("consolidate")
+            assert pending - sona.trajectories.pending == report["trajectories"] == min(pending, config.max_batch)
+            assert len(calls["search"]) <= config.max_learn_per_tick and len(calls["insert"]) <= 1
+            assert router.stats()["evictions"] - evictions <= len(calls["insert"]) and not calls["read"]
+            assert len(calls["remove"]) == router.stats()["evictions"] - evictions
+            assert len(router) <= size + len(calls["insert"])
+    assert "deep deep" not in " ".join(kinds) and kinds.count("deep") >= 20
+    assert budget_hit > 0, "the data should make some deep runs use their whole removal budget"
+    assert sona.patterns_pruned > 0 and router.stats()["evictions"] > 0
+
+
+def planted_library(n_pairs: int, seed: int) -> tuple[HnswRouter, set[int], set[int]]:
+    """A library with same-agent twins (adjacent ids), other-agent near twins, and failing patterns.
+
+    Returns the router and the brute-force reference: the ids that merging drops (the larger id of every
+    same-agent pair with cosine >= 0.97) and the ids that pruning removes (old, unused, success rate < 0.3).
+    """
+    rng = np.random.default_rng(seed)
+    router = HnswRouter(RouterConfig(dim=DIM))
+    for i, base in enumerate(unit(rng, 4 * n_pairs)):
+        router.add_pattern(base, f"agent{i % 4}", "t")
+        if i % 4 == 1:
+            router.add_pattern(base + 0.005 * rng.standard_normal(DIM).astype(np.float32), f"agent{i % 4}", "t")
+        elif i % 4 == 2:
+            router.add_pattern(base + 0.005 * rng.standard_normal(DIM).astype(np.float32), "someone else", "t")
+    for ident in router.pattern_ids().tolist()[::7]:
+        for _ in range(20):
+            router.record_outcome(int(ident), False)
+    ids, rows = router.embeddings()
+    for _ in range(3):
+        router.route(rows[0])  # age every pattern past prune_age
+    records = {r.id: r for r in router.patterns()}
+    usage = {i: r.usage_count for i, r in records.items()}
+    rate = {i: r.success_rate for i, r in records.items()}
+    sims = rows @ rows.T
+    dropped = set()
+    for i, j in zip(*np.nonzero(np.triu(sims >= 0.97, k=1))):
+        keep, drop = int(ids[i]), int(ids[j])
+        if records[keep].agent == records[drop].agent:  # no chains here: each twin pair stands alone
+            total = usage[keep] + usage[drop]
+            rate[keep] = (rate[keep] * usage[keep] + rate[drop] * usage[drop]) / total if total else (
+                (rate[keep] + rate[drop]) / 2)
+            usage[keep] = total
+            dropped.add(drop)
+    pruned = {i for i in records if rate[i] < 0.3 and usage[i] <= 1 and i not in dropped}
+    return router, dropped, pruned
+
+
+def test_incremental_deep_passes_merge_and_prune_like_the_one_shot_loop_and_brute_force() -> None:
+    config = {"prune_age": 1, "merge_similarity": 0.97, "prune_success": 0.3, "prune_max_usage": 1}
+    router, dropped, pruned = planted_library(40, seed=30)
+    assert len(dropped) >= 30 and len(pruned) >= 20 and not dropped & pruned
+    expected = set(router.pattern_ids().tolist()) - dropped - pruned
+
+    one_shot = SonaInstant(DIM, SonaConfig(max_deep_patterns=10_000, max_deep_removals=10_000, **config),
+                           router=router)
+    assert one_shot.deep()["pass_done"]
+    assert set(router.pattern_ids().tolist()) == expected
+
+    router, _, _ = planted_library(40, seed=30)
+    counting = CountingRouter(RouterConfig(dim=DIM))
+    counting.__dict__.update(router.__dict__)  # the same library, with its calls recorded
+    counting.calls = []
+    everyone = set(counting.pattern_ids().tolist())
+    sona = SonaInstant(DIM, SonaConfig(max_deep_patterns=16, max_deep_removals=2, **config), router=counting)
+    runs, starts = 0, []
+    while True:
+        report = sona.deep()
+        runs += 1
+        starts.append(report["start"])
+        assert report["merged"] + report["pruned"] <= 2 and report["patterns"] <= 16
+        if report["pass_done"]:
+            break
+    visited = set(counting.take_calls()["read"])
+    assert visited == everyone, "every pattern is visited in one pass"
+    assert set(counting.pattern_ids().tolist()) == expected
+    assert sona.patterns_merged == len(dropped) and sona.patterns_pruned == len(pruned)
+    assert starts == sorted(starts) and runs > len(everyone) // 8, "slices move on by half, or stay to finish"
+    assert not sona.deep_in_pass and sona.deep()["start"] == min(expected), "the next pass starts from the top"
+
+
+def test_a_deep_pass_survives_a_snapshot_bit_exactly() -> None:
+    config = SonaConfig(max_deep_patterns=16, max_deep_removals=2, prune_age=1, min_batch=1, deep_min_requests=1,
+                        deep_every=1)
+    router, _, _ = planted_library(20, seed=31)
+    sona = SonaInstant(DIM, config, router=router)
+    rng = np.random.default_rng(32)
+    for x in unit(rng, 4):
+        sona.instant(x, 0.9, agent="agent0", task_type="t")
+    assert "deep" in sona.tick(now=1.0)
+    assert sona.deep_in_pass and sona.deep_cursor > 0 or sona.last_deep["merged"] + sona.last_deep["pruned"] == 2
+    twin_router = HnswRouter.from_state(*router.to_state())
+    twin = SonaInstant.from_state(*sona.to_state(), twin_router)
+    assert twin.to_state()[0] == sona.to_state()[0]
+    for step in range(2, 40):
+        assert twin.tick(now=float(step), force=True) == sona.tick(now=float(step), force=True)
+    assert twin_router.to_bytes() == router.to_bytes()
+
+
+def test_a_version_1_state_loads_with_no_deep_pass_under_way() -> None:
+    router = HnswRouter(RouterConfig(dim=DIM))
+    sona = SonaInstant(DIM, SonaConfig(max_deep_patterns=4), router=router)
+    for x in unit(np.random.default_rng(33), 10):
+        router.add_pattern(x, "a", "t")
+    sona.deep()
+    meta, arrays = sona.to_state()
+    assert meta["version"] == 2 and meta["counters"]["deep_in_pass"] == 1
+    for name in ("deep_cursor", "deep_in_pass", "deep_turn"):
+        del meta["counters"][name]
+    meta["version"] = 1
+    loaded = SonaInstant.from_state(meta, arrays, router)
+    assert (loaded.deep_cursor, loaded.deep_in_pass, loaded.deep_turn) == (0, 0, 0)
+    meta["version"] = 3
+    with pytest.raises(ValueError, match="version"):
+        SonaInstant.from_state(meta, arrays, router)
+    meta, arrays = sona.to_state()
+    meta["counters"]["deep_in_pass"] = 2
+    with pytest.raises(ValueError, match="deep_in_pass"):
+        SonaInstant.from_state(meta, arrays, router)
