@@ -253,8 +253,12 @@ class IntelligentLLM:
         return self.sona.tick(now)
 
     def run_deep(self) -> dict[str, Any]:
-        """Run SONA's deep loop now; return what it changed."""
-        return self.sona.deep()
+        """Run SONA's deep loop now over the whole library (one run, no slice); return what it changed.
+
+        Its cost grows with the library (k-means over every pattern); the
+        background loop's ticks only ever run bounded slices of it.
+        """
+        return self.sona.deep(whole=True)
 
     def _adapted(self, x: np.ndarray) -> np.ndarray:
         return self.sona.adapt(x) if self.config.use_lora else x.copy()

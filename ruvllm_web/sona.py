@@ -86,7 +86,8 @@ Deep loop, :meth:`SonaInstant.deep`: passes over the library in bounded runs
     patterns on, so consecutive slices overlap by half: every pattern is
     visited, and two patterns less than ``S // 2`` positions apart in id order
     share a slice. The pass ends with the run whose slice reaches the largest
-    id. Same-agent near-duplicates farther apart are not merged; the router
+    id. ``deep(whole=True)`` (``IntelligentLLM.run_deep``) is the on-demand
+    exception: one run over the whole library with no removal budget. Same-agent near-duplicates farther apart are not merged; the router
     itself reinforces a learned pattern's same-agent near-duplicate instead of
     adding it (at its own ``merge_similarity``), so they come mostly from
     explicit ``add_pattern`` calls, which are consecutive.
@@ -113,7 +114,7 @@ from ruvllm_web.kmeans import spherical_kmeans
 from ruvllm_web.latency import LatencyWindow
 from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.trajectory_ring import TrajectoryRing
-from ruvllm_web.validation import as_float, as_int, as_quality, as_text, as_vector
+from ruvllm_web.validation import as_bool, as_float, as_int, as_quality, as_text, as_vector
 
 _STATE_VERSION = 2
 
@@ -413,30 +414,40 @@ class SonaInstant:
             or self.drift >= c.drift_threshold
         )
 
-    def deep(self) -> dict[str, Any]:
+    def deep(self, whole: bool = False) -> dict[str, Any]:
         """Run the deep loop once on the next slice of the library; return what changed.
 
         Starts a pass if none is under way (see the module docstring). The
         report: ``patterns`` in the slice, its first id ``start``, ``clusters``,
         Lloyd ``iterations``, ``merged``, ``pruned``, and ``pass_done``.
+
+        Parameters
+        ----------
+        whole : bool
+            Make this run a whole pass on its own: one slice holding every
+            pattern, no removal budget (what an explicit "run the deep loop
+            now" asks for; its cost grows with the library, so ticks never
+            do this). A pass under way is replaced by it.
         """
         if self.router is None:
             raise ValueError("the deep loop needs a pattern library: this SONA has no router")
+        whole = as_bool(whole, "whole")
         started = time.perf_counter()
         c = self.config
-        if not self.deep_in_pass:
+        if whole or not self.deep_in_pass:
             self.deep_in_pass, self.deep_cursor = 1, 0
             self.quality_since_deep = 0.0
             self.requests_since_deep = 0
             self.deep_mean[:] = self.input_mean
         all_ids = self.router.pattern_ids()
+        size = len(all_ids) if whole else c.max_deep_patterns
         begin = int(np.searchsorted(all_ids, self.deep_cursor))
-        ids = all_ids[begin : begin + c.max_deep_patterns]
+        ids = all_ids[begin : begin + size]
         rows = np.stack([self.router.pattern_embedding(int(i)) for i in ids]) if len(ids) else None
         k = max(1, int(math.sqrt(len(ids) / 2))) if len(ids) else 0
         labels, _, iterations = spherical_kmeans(rows, k, seed=c.seed + self.deep_runs, n_init=1) if len(ids) else (
             np.zeros(0, dtype=np.int64), None, 0)
-        budget = c.max_deep_removals
+        budget = len(ids) if whole else c.max_deep_removals
         records = {int(i): self.router.pattern(int(i)) for i in ids}
         pairs = self._plan_merges(ids, rows, labels, records)
         for keep, drop in pairs[:budget]:
@@ -448,11 +459,11 @@ class SonaInstant:
             self.router.remove_pattern(pattern_id)
         pruned = min(len(doomed), budget)
         finished = len(pairs) <= merged and len(doomed) <= budget
-        pass_done = finished and begin + c.max_deep_patterns >= len(all_ids)
+        pass_done = finished and begin + size >= len(all_ids)
         if pass_done:
             self.deep_in_pass, self.deep_cursor = 0, 0
         elif finished:
-            self.deep_cursor = int(all_ids[begin + max(1, c.max_deep_patterns // 2)])
+            self.deep_cursor = int(all_ids[begin + max(1, size // 2)])
         self.patterns_merged += merged
         self.patterns_pruned += pruned
         self.deep_runs += 1

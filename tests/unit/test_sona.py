@@ -314,9 +314,8 @@ def test_incremental_deep_passes_merge_and_prune_like_the_one_shot_loop_and_brut
     assert len(dropped) >= 30 and len(pruned) >= 20 and not dropped & pruned
     expected = set(router.pattern_ids().tolist()) - dropped - pruned
 
-    one_shot = SonaInstant(DIM, SonaConfig(max_deep_patterns=10_000, max_deep_removals=10_000, **config),
-                           router=router)
-    assert one_shot.deep()["pass_done"]
+    one_shot = SonaInstant(DIM, SonaConfig(**config), router=router).deep(whole=True)
+    assert one_shot["pass_done"] and one_shot["patterns"] == len(expected | dropped | pruned)
     assert set(router.pattern_ids().tolist()) == expected
 
     router, _, _ = planted_library(40, seed=30)
