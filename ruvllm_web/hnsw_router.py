@@ -17,7 +17,9 @@ is returned with confidence 0. With no patterns at all the result has
 outcomes say otherwise. ``learn_pattern(..., quality)`` reinforces the
 nearest pattern of the same agent if its similarity is at least
 ``merge_similarity`` (usage + 1, success rate moved toward ``quality``),
-else adds a pattern whose success rate starts at ``quality``.
+else adds a pattern whose success rate starts at ``quality``;
+``reinforce_pattern`` does the first half only (one search, never a graph
+change), for callers that budget inserts.
 When ``max_patterns`` is reached, adding evicts the least recently used
 pattern (ties: lower success rate, then lower id).
 

@@ -17,8 +17,9 @@ call (adapt, route, learn, and the whole call). It describes a run, not
 the engine's state, so snapshots leave it out and a loaded engine starts
 from zeros.
 
-``tick()`` runs SONA's background loop (consolidation into the base adapter
-and the pattern library, then the deep loop when due). With ``use_sona``
+``tick()`` runs SONA's background loop: a bounded consolidation into the
+base adapter and the pattern library, or one bounded slice of the deep loop
+(see :mod:`ruvllm_web.sona` for the per-tick bound). With ``use_sona``
 off, nothing is learned beyond the outcome statistics and explicit
 ``learn_pattern`` calls.
 

@@ -17,23 +17,28 @@ Instant loop, per request (:meth:`SonaInstant.instant`, O(dim) work)
 
 Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     Runs when the interval has passed and at least ``min_batch`` trajectories
-    wait. A tick does one of two kinds of work, never both (the bound below
-    holds whatever is waiting; older trajectories beyond the ring's
-    ``capacity`` were already dropped):
+    wait. **The bound**: whatever is waiting, one tick does exactly one of
 
-    - a *deep tick*, when a deep pass is under way or due (see the deep loop)
-      and the previous tick was not a deep tick: one deep run, nothing else;
-    - otherwise a *consolidating tick*: it takes at most ``max_batch``
-      trajectories and does at most ``max_batch`` distillation steps of
-      ``O(dim * r)`` each, one ``(max_batch, dim) @ (dim, r)`` product per
-      adapter, at most ``max_learn_per_tick`` router searches (reinforcing a
-      near-duplicate, no graph change), and at most ``max_insert_per_tick``
-      pattern inserts (one more search, one HNSW insert and, in a full
-      library, one HNSW removal each).
+    - a *deep tick* (when a deep pass is under way or due, and the previous
+      tick was not a deep tick): one deep run, i.e. k-means over at most
+      ``max_deep_patterns`` patterns and at most ``max_deep_removals`` HNSW
+      removals; no trajectory is taken;
+    - a *consolidating tick*: at most ``max_batch`` trajectories, i.e. at
+      most ``max_batch`` distillation steps of ``O(dim * r)`` and one
+      ``(max_batch, dim) @ (dim, r)`` product per adapter; at most
+      ``max_learn_per_tick`` router searches (``reinforce_pattern``: no graph
+      change); at most ``max_insert_per_tick`` new patterns (each one more
+      search, one HNSW insert and, in a full library, one HNSW removal).
 
-    Measured inside Pyodide at 10k patterns x 384 (BENCHMARKS.md,
-    bench_process) a search costs ~1.5 ms, an insert ~5 ms and a removal
-    ~14 ms, which is what these counts are sized for. A consolidating tick
+    So no two deep ticks follow each other and consolidation keeps going
+    during a pass. Measured inside Pyodide at 10k patterns x 384, a search
+    costs ~1.5 ms, an insert ~5 ms, a removal ~14 ms and k-means over 128
+    patterns ~11 ms; the defaults (4 searches, 1 insert, 128 patterns, 2
+    removals) are sized so that a tick stays within a few tens of
+    milliseconds there (BENCHMARKS.md, bench_process). Older trajectories
+    beyond the ring's ``capacity`` are dropped while they wait.
+
+    A consolidating tick
 
     1. distils the instant adapter into the base adapter: for each input,
        one step of ``0.5 * ||delta_base(x) - (delta_base_0(x) + delta_instant(x))||^2``
@@ -68,7 +73,8 @@ Deep loop, :meth:`SonaInstant.deep`: passes over the library in bounded runs
     value when the last pass started. The minimum spacing matters: on a
     stream that mixes many topics the running mean wanders by itself (about
     0.1-0.3 at rate 0.01 on the bench_learning streams), so drift alone
-    would fire at every tick. Starting a pass resets those counters.
+    would fire at every tick. Starting a pass resets those counters and the
+    drift reference.
 
     A pass is a series of *runs*, one per deep tick (or per :meth:`deep`
     call). A run works on a *slice*: the ``S = max_deep_patterns`` patterns
@@ -86,15 +92,18 @@ Deep loop, :meth:`SonaInstant.deep`: passes over the library in bounded runs
     patterns on, so consecutive slices overlap by half: every pattern is
     visited, and two patterns less than ``S // 2`` positions apart in id order
     share a slice. The pass ends with the run whose slice reaches the largest
-    id. ``deep(whole=True)`` (``IntelligentLLM.run_deep``) is the on-demand
-    exception: one run over the whole library with no removal budget. Same-agent near-duplicates farther apart are not merged; the router
-    itself reinforces a learned pattern's same-agent near-duplicate instead of
-    adding it (at its own ``merge_similarity``), so they come mostly from
-    explicit ``add_pattern`` calls, which are consecutive.
+    id; a new pass cannot start before. Same-agent near-duplicates farther
+    apart are not merged; the router itself reinforces a learned pattern's
+    same-agent near-duplicate instead of adding it (at its own
+    ``merge_similarity``), so they come mostly from explicit ``add_pattern``
+    calls, which are consecutive. ``deep(whole=True)``
+    (``IntelligentLLM.run_deep``) is the on-demand exception: one run over
+    the whole library with no removal budget.
 
 Statistics (:meth:`SonaInstant.stats`)
     Per loop: instant updates, background ticks and waiting trajectories,
-    deep runs and the last run's report, each with its latency (mean, p50,
+    deep runs, whether a pass is under way and the last run's report, each
+    with its latency (mean, p50,
     p99 over recent runs); plus the quality EMA, drift, patterns learned,
     merged and pruned, EWC tasks and both adapters' delta norms.
 """
@@ -544,7 +553,8 @@ class SonaInstant:
             "instant": {"updates": self.instant_updates, **self._latency["instant"].summary()},
             "background": {"ticks": self.ticks, "pending": self.trajectories.pending,
                            **self._latency["background"].summary()},
-            "deep": {"runs": self.deep_runs, "last": self.last_deep, **self._latency["deep"].summary()},
+            "deep": {"runs": self.deep_runs, "in_pass": bool(self.deep_in_pass), "last": self.last_deep,
+                     **self._latency["deep"].summary()},
             "patterns_learned": self.patterns_learned,
             "patterns_merged": self.patterns_merged,
             "patterns_pruned": self.patterns_pruned,
