@@ -33,9 +33,10 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     So no two deep ticks follow each other and consolidation keeps going
     during a pass. Measured inside Pyodide at 10k patterns x 384, a search
     costs ~1.5 ms, an insert ~5 ms, a removal ~14 ms and k-means over 128
-    patterns ~11 ms; the defaults (4 searches, 1 insert, 128 patterns, 2
-    removals) are sized so that a tick stays within a few tens of
-    milliseconds there (BENCHMARKS.md, bench_process). Older trajectories
+    patterns ~11 ms, distilling one trajectory ~0.3 ms; the defaults (32
+    trajectories, 4 searches, 1 insert, 128 patterns, 2 removals) are sized
+    so that a tick stays within a few tens of milliseconds there
+    (BENCHMARKS.md, bench_process). Older trajectories
     beyond the ring's ``capacity`` are dropped while they wait.
 
     A consolidating tick
@@ -140,7 +141,7 @@ class SonaConfig:
     min_advantage: float = 0.05
     interval_ms: float = 100.0
     min_batch: int = 4
-    max_batch: int = 64
+    max_batch: int = 32
     max_learn_per_tick: int = 4
     max_insert_per_tick: int = 1
     learn_quality: float = 0.7
