@@ -16,7 +16,7 @@ over ``--queries`` calls after a warm-up, all measured in the same run:
   same unit pattern matrix (``P @ x``, ``argpartition``, sort the k).
 - ``adapt_only``: ``sona.adapt(x)``, the two adapters' forward pass.
 
-``route_recall_by_ef``: for beam widths ``ef`` at and below the default, the
+``route_recall_by_ef``: for beam widths ``ef`` of :data:`EF_SWEEP`, the
 share of queries whose voted agent (the router's vote rule over the index's
 top ``top_k``) equals the agent voted over the exact top ``top_k`` (numpy
 brute force), the recall@top_k of the index, and the search's p50; queries
@@ -56,6 +56,8 @@ DIM = 384
 CLUSTERS = 200
 AGENTS = 8
 TOP_K = 10
+#: Beam widths of ``route_recall_by_ef``: the default (32), the former default (50) and narrower.
+EF_SWEEP = (16, 24, 32, 50)
 
 
 def clustered(rng: np.random.Generator, centres: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +151,7 @@ def route_recall_by_ef(engine: IntelligentLLM, rng: np.random.Generator, centres
             scores = matrix @ q
             top = np.argsort(-scores, kind="stable")[:top_k]
             exact.append((voted(ids[top].tolist(), scores[top].tolist()), set(ids[top].tolist())))
-        for ef in (16, 24, 32, router.config.ef_search):
+        for ef in EF_SWEEP:
             agree = found_total = 0
             samples = []
             for q, (agent, truth) in zip(queries, exact):
