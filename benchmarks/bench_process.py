@@ -24,14 +24,15 @@ from the same clusters with noise 1 (the data above), 2 and 4 times as large.
 
 Then ``--trajectories`` requests are processed with quality feedback and no
 ticks, so that many trajectories wait (the ring's capacity is raised to hold
-them), and ``tick()`` is called on a simulated clock until none wait. A tick
-either consolidates (at most ``max_batch`` trajectories, at most
-``max_learn_per_tick`` router searches and ``max_insert_per_tick`` inserts,
-whatever is waiting) or runs one deep slice (``deep_ticks``; ``deep_loop`` is
-the deep loop's own time as SONA's statistics record it);
-``ticks_without_router_learn`` subtracts the time spent inside the router's
-``reinforce_pattern`` and ``learn_pattern`` (index searches, the insert, and
-the eviction once the library is full), leaving SONA's own work
+them), and ``tick()`` is called on a simulated clock until none wait. Each
+tick does one job (see :mod:`ruvllm_web.sona`), reported apart: ``ticks``
+consolidate (at most ``max_batch`` trajectories, ``max_learn_per_tick``
+router searches and ``max_insert_per_tick`` inserts, whatever is waiting),
+``evict_ticks`` make room in the full library, ``deep_ticks`` run one deep
+slice (``deep_loop`` is the deep loop's own time as SONA's statistics record
+it); ``ticks_without_router_learn`` subtracts from the consolidating ticks
+the time spent inside the router's ``reinforce_pattern`` and
+``learn_pattern`` (index searches and the insert), leaving SONA's own work
 (distillation, EWC, bookkeeping).
 
 The data: ``--patterns`` unit vectors around 200 cluster centres
@@ -188,7 +189,7 @@ def bench_ticks(engine: IntelligentLLM, rng: np.random.Generator, centres: np.nd
 
     engine.router.learn_pattern = timed(engine.router.learn_pattern)
     engine.router.reinforce_pattern = timed(engine.router.reinforce_pattern)
-    plain, own, deep, learned, deep_reports = [], [], [], 0, []
+    plain, own, evict, deep, learned, deep_reports = [], [], [], [], 0, []
     now = 1e6  # far from any earlier tick
     while engine.sona.trajectories.pending:
         now += interval
@@ -200,6 +201,8 @@ def bench_ticks(engine: IntelligentLLM, rng: np.random.Generator, centres: np.nd
         if "deep" in report:
             deep.append(elapsed)
             deep_reports.append(report["deep"])
+        elif "evicted" in report:
+            evict.append(elapsed)
         else:
             plain.append(elapsed)
             own.append(elapsed - in_router[0])
@@ -214,6 +217,7 @@ def bench_ticks(engine: IntelligentLLM, rng: np.random.Generator, centres: np.nd
                   "max_deep_removals": c.max_deep_removals},
         "ticks": percentiles(plain) if plain else None,
         "ticks_without_router_learn": percentiles(own) if own else None,
+        "evict_ticks": percentiles(evict) if evict else None,
         "deep_ticks": percentiles(deep) if deep else None,
         "deep_loop": {name: engine.sona.stats()["deep"][name] for name in ("runs", "mean_us", "p50_us")},
         "deep_runs": len(deep_reports),

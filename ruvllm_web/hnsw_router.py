@@ -118,6 +118,11 @@ class HnswRouter:
     def __contains__(self, pattern_id: object) -> bool:
         return pattern_id in self._index
 
+    @property
+    def full(self) -> bool:
+        """Whether ``max_patterns`` patterns are held, so that adding one evicts one."""
+        return len(self._patterns) >= self.config.max_patterns
+
     # ------------------------------------------------------------------ routing
 
     def route(self, embedding: object, task_type: str | None = None) -> RoutingResult:
@@ -277,6 +282,24 @@ class HnswRouter:
         if not group:
             del self._by_task[pattern.task_type]
 
+    def evict(self) -> int:
+        """Remove the least recently used pattern (see the module docstring) and return its id.
+
+        What adding to a full library does first; callers that budget graph
+        changes (SONA's background loop) call it on a tick of its own.
+
+        Raises
+        ------
+        ValueError
+            If the router holds no pattern.
+        """
+        if not self._patterns:
+            raise ValueError("there is no pattern to evict")
+        ident = self._least_recently_used()
+        self.remove_pattern(ident)
+        self._evictions += 1
+        return ident
+
     def merge_patterns(self, keep_id: int, drop_id: int) -> None:
         """Fold pattern ``drop_id`` into ``keep_id`` and remove it.
 
@@ -428,9 +451,8 @@ class HnswRouter:
         """Store a validated pattern, evicting the least recently used one when full."""
         if np.dot(vector, vector) == 0.0:
             raise ValueError("embedding is a zero vector, which has no cosine similarity")
-        if len(self._patterns) >= self.config.max_patterns:
-            self.remove_pattern(self._least_recently_used())
-            self._evictions += 1
+        if self.full:
+            self.evict()
         self._clock += 1
         ident = self._index.add(vector)
         self._register(ident, _Pattern(agent, task_type, description, 0, success_rate, 0, 0, self._clock, self._clock))

@@ -17,27 +17,33 @@ Instant loop, per request (:meth:`SonaInstant.instant`, O(dim) work)
 
 Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     Runs when the interval has passed and at least ``min_batch`` trajectories
-    wait. **The bound**: whatever is waiting, one tick does exactly one of
+    wait. **The bound**: whatever is waiting, one tick does exactly one job,
+    and at most one HNSW graph change (an insert or a removal) plus the
+    searches and products listed:
 
-    - a *deep tick* (when a deep pass is under way or due, and the previous
-      tick was not a deep tick): one deep run, i.e. k-means over at most
-      ``max_deep_patterns`` patterns and at most ``max_deep_removals`` HNSW
-      removals; no trajectory is taken;
-    - a *consolidating tick*: at most ``max_batch`` trajectories, i.e. at
-      most ``max_batch`` distillation steps of ``O(dim * r)`` and one
+    - *consolidate*: at most ``max_batch`` trajectories, i.e. at most
+      ``max_batch`` distillation steps of ``O(dim * r)`` and one
       ``(max_batch, dim) @ (dim, r)`` product per adapter; at most
-      ``max_learn_per_tick`` router searches (``reinforce_pattern``: no graph
-      change); at most ``max_insert_per_tick`` new patterns (each one more
-      search, one HNSW insert and, in a full library, one HNSW removal).
+      ``max_learn_per_tick`` router searches (``reinforce_pattern``: no
+      graph change); at most ``max_insert_per_tick`` new patterns (one more
+      search and one HNSW insert each), and only while the library is not
+      full: a consolidating tick never evicts;
+    - *evict*: one least-recently-used eviction (one HNSW removal), when the
+      library is full and the last consolidating tick had a pattern to add;
+    - *deep*: one deep run (k-means over at most ``max_deep_patterns``
+      patterns, at most ``max_deep_removals`` HNSW removals) when a deep pass
+      is under way or due.
 
-    So no two deep ticks follow each other and consolidation keeps going
-    during a pass. Measured inside Pyodide at 10k patterns x 384, a search
-    costs ~1.5 ms, an insert ~5 ms, a removal ~14 ms and k-means over 128
-    patterns ~11 ms, distilling one trajectory ~0.3 ms; the defaults (32
-    trajectories, 4 searches, 1 insert, 128 patterns, 2 removals) are sized
-    so that a tick stays within a few tens of milliseconds there
-    (BENCHMARKS.md, bench_process). Older trajectories
-    beyond the ring's ``capacity`` are dropped while they wait.
+    Evict and deep are *upkeep* jobs: one runs only on the tick right after a
+    consolidating tick (when both are wanted they take turns), so
+    consolidation keeps going at least every other tick. Measured inside
+    Pyodide at 10k patterns x 384 (BENCHMARKS.md, bench_process), a search
+    costs ~1.5-3 ms, an insert ~5-10 ms, a removal ~15-25 ms (its cost
+    varies most), k-means over 128 patterns ~11 ms and distilling one
+    trajectory ~0.3 ms: the defaults (32 trajectories, 4 searches, 1 insert,
+    128 patterns, 1 removal) keep every job to a few tens of milliseconds
+    there. Older trajectories beyond the ring's ``capacity`` are dropped
+    while they wait.
 
     A consolidating tick
 
@@ -52,7 +58,9 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
        first ``max_learn_per_tick`` reinforces its agent's near-duplicate
        (``reinforce_pattern``); one without a near-duplicate is added as a
        new pattern (``learn_pattern``) while fewer than
-       ``max_insert_per_tick`` were added this tick, else it is not learned;
+       ``max_insert_per_tick`` were added this tick and the library is not
+       full, else it is not learned (and a full library asks for an
+       eviction on the next tick);
     4. every ``consolidate_every`` ticks, anchors the EWC penalty at the
        current base weights (one "EWC task").
 
@@ -77,7 +85,7 @@ Deep loop, :meth:`SonaInstant.deep`: passes over the library in bounded runs
     would fire at every tick. Starting a pass resets those counters and the
     drift reference.
 
-    A pass is a series of *runs*, one per deep tick (or per :meth:`deep`
+    A pass is a series of *runs*, one per deep job (or per :meth:`deep`
     call). A run works on a *slice*: the ``S = max_deep_patterns`` patterns
     with the smallest ids ``>= `` the pass's cursor. It clusters the slice
     with ``k = floor(sqrt(S / 2))`` spherical k-means (one k-means++ start,
@@ -127,6 +135,8 @@ from ruvllm_web.trajectory_ring import TrajectoryRing
 from ruvllm_web.validation import as_bool, as_float, as_int, as_quality, as_text, as_vector
 
 _STATE_VERSION = 2
+#: The jobs of a background tick (see the module docstring); ``last_job`` holds one.
+_CONSOLIDATE, _EVICT, _DEEP = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -156,7 +166,7 @@ class SonaConfig:
     drift_threshold: float = 0.15
     drift_beta: float = 0.01
     max_deep_patterns: int = 128
-    max_deep_removals: int = 2
+    max_deep_removals: int = 1
     merge_similarity: float = 0.97
     prune_age: int = 1000
     prune_max_usage: int = 1
@@ -210,7 +220,10 @@ class PatternLibrary(Protocol):
 
     clock: int
 
+    full: bool
+
     def learn_pattern(self, embedding: object, agent: str, task_type: str, description: str, quality: float) -> int: ...
+    def evict(self) -> int: ...
     def reinforce_pattern(self, embedding: object, agent: str, quality: float) -> int | None: ...
     def pattern_ids(self) -> np.ndarray: ...
     def pattern_embedding(self, pattern_id: int) -> np.ndarray: ...
@@ -263,7 +276,9 @@ class SonaInstant:
         self.last_deep: dict[str, Any] = {}
         self.deep_cursor = 0
         self.deep_in_pass = 0
-        self.deep_turn = 0
+        self.last_job = _CONSOLIDATE
+        self.last_upkeep = _CONSOLIDATE
+        self.room_wanted = 0
 
     # ---------------------------------------------------------------- adapt
     def adapt(self, x: object) -> np.ndarray:
@@ -357,21 +372,34 @@ class SonaInstant:
             return None
         started = time.perf_counter()
         self.last_tick_s = now
-        report: dict[str, Any]
-        if not self.deep_turn and (self.deep_in_pass or self._deep_due()):
-            report = {"trajectories": 0, "distilled": 0, "learned": 0, "deep": self.deep()}
-            self.deep_turn = 1
+        job = self._upkeep_job() if self.last_job == _CONSOLIDATE else _CONSOLIDATE
+        report: dict[str, Any] = {"trajectories": 0, "distilled": 0, "learned": 0}
+        if job == _EVICT:
+            report["evicted"] = self.router.evict()
+            self.room_wanted = 0
+        elif job == _DEEP:
+            report["deep"] = self.deep()
         else:
             batch = self.trajectories.take(c.max_batch)
-            distilled = self._distil(batch.inputs)
-            learned = self._learn_patterns(batch) if self.router is not None else 0
-            report = {"trajectories": len(batch.qualities), "distilled": distilled, "learned": learned}
-            self.deep_turn = 0
+            report["trajectories"] = len(batch.qualities)
+            report["distilled"] = self._distil(batch.inputs)
+            report["learned"] = self._learn_patterns(batch) if self.router is not None else 0
+        self.last_job = job
+        if job != _CONSOLIDATE:
+            self.last_upkeep = job
         self.ticks += 1
         if self.ticks % c.consolidate_every == 0:
             self.ewc.consolidate(self.base_lora.parameters)
         self._latency["background"].add((time.perf_counter() - started) * 1e6)
         return report
+
+    def _upkeep_job(self) -> int:
+        """The upkeep job this tick should do (``_EVICT``, ``_DEEP``), or ``_CONSOLIDATE`` if none is wanted."""
+        evict = bool(self.room_wanted) and self.router is not None and self.router.full
+        deep = bool(self.deep_in_pass) or self._deep_due()
+        if evict and deep:
+            return _EVICT if self.last_upkeep == _DEEP else _DEEP
+        return _EVICT if evict else _DEEP if deep else _CONSOLIDATE
 
     def _distil(self, inputs: np.ndarray) -> int:
         """Move the instant adapter's effect on ``inputs`` (n, dim) into the base adapter."""
@@ -394,10 +422,13 @@ class SonaInstant:
 
         At most ``max_learn_per_tick`` candidates (best quality first) are
         tried, each reinforcing its agent's near-duplicate; of those without
-        one, at most ``max_insert_per_tick`` are added as new patterns.
+        one, at most ``max_insert_per_tick`` are added as new patterns while
+        the library is not full; one turned away by a full library sets
+        ``room_wanted`` (the next tick evicts).
         """
         c = self.config
         learned = tried = inserted = 0
+        self.room_wanted = 0
         for i in np.argsort(-batch.qualities, kind="stable"):
             if tried >= c.max_learn_per_tick or batch.qualities[i] < c.learn_quality:
                 break
@@ -407,6 +438,8 @@ class SonaInstant:
             quality = float(batch.qualities[i])
             if self.router.reinforce_pattern(batch.inputs[i], batch.agents[i], quality) is not None:
                 learned += 1
+            elif self.router.full:
+                self.room_wanted = 1
             elif inserted < c.max_insert_per_tick:
                 self.router.learn_pattern(batch.inputs[i], batch.agents[i], batch.task_types[i], batch.contexts[i],
                                           quality)
@@ -566,9 +599,9 @@ class SonaInstant:
 
     _COUNTERS = ("quality_ema", "requests", "ticks", "deep_runs", "patterns_learned", "patterns_merged",
                  "patterns_pruned", "instant_updates", "quality_since_deep", "requests_since_deep",
-                 "deep_cursor", "deep_in_pass", "deep_turn")
+                 "deep_cursor", "deep_in_pass", "last_job", "last_upkeep", "room_wanted")
     #: Counters that version 1 states lack (no deep pass under way then); they load as 0.
-    _COUNTERS_SINCE_2 = ("deep_cursor", "deep_in_pass", "deep_turn")
+    _COUNTERS_SINCE_2 = ("deep_cursor", "deep_in_pass", "last_job", "last_upkeep", "room_wanted")
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """``(meta, arrays)``: config, counters, both adapters, EWC and waiting trajectories."""
@@ -610,8 +643,8 @@ class SonaInstant:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"corrupted SONA state: counter {name} is {value!r}")
             setattr(sona, name, kind(value))
-        if sona.deep_in_pass > 1 or sona.deep_turn > 1:
-            raise ValueError("corrupted SONA state: deep_in_pass and deep_turn must be 0 or 1")
+        if sona.deep_in_pass > 1 or sona.room_wanted > 1 or sona.last_job > _DEEP or sona.last_upkeep > _DEEP:
+            raise ValueError("corrupted SONA state: deep_in_pass, room_wanted, last_job or last_upkeep out of range")
 
         sona.instant_lora = MicroLoRA.from_state(meta["instant"], snapshot.section(arrays, "instant"))
         sona.base_lora = MicroLoRA.from_state(meta["base"], snapshot.section(arrays, "base"))

@@ -317,8 +317,8 @@ def test_learn_pattern_looks_past_closer_patterns_of_other_agents() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["add", "route", "fail", "learn", "reinforce"]), st.integers(0, 9)),
-                max_size=60))
+@given(st.lists(st.tuples(st.sampled_from(["add", "route", "fail", "learn", "reinforce", "evict"]),
+                          st.integers(0, 9)), max_size=60))
 def test_eviction_follows_the_documented_order(operations) -> None:
     """Each eviction removes the pattern with the least (last_used, success_rate, id) just before the add;
     reinforcing never adds nor evicts."""
@@ -330,6 +330,13 @@ def test_eviction_follows_the_documented_order(operations) -> None:
         elif action == "fail":
             if before:
                 router.record_outcome(sorted(before)[seed % len(before)], False)
+        elif action == "evict":
+            if before:
+                assert router.evict() == min(before, key=before.__getitem__)
+                assert {r.id for r in router.patterns()} == set(before) - {min(before, key=before.__getitem__)}
+            else:
+                with pytest.raises(ValueError, match="no pattern"):
+                    router.evict()
         elif action == "reinforce":
             reinforced = router.reinforce_pattern(unit(seed), f"agent{seed % 2}", 0.5)
             assert {r.id for r in router.patterns()} == set(before) and reinforced in {None, *before}
@@ -340,7 +347,7 @@ def test_eviction_follows_the_documented_order(operations) -> None:
             gone = set(before) - {r.id for r in router.patterns()}
             if gone:
                 assert gone == {min(before, key=before.__getitem__)} and new not in before
-        assert len(router) <= 4
+        assert len(router) <= 4 and router.full == (len(router) == 4)
 
 
 def test_latency_window_keeps_the_latest_samples_oldest_first() -> None:

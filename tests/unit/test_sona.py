@@ -95,7 +95,7 @@ def test_deep_loop_merges_duplicates_and_prunes_failures() -> None:
         router.record_outcome(doomed, False)
     healthy = router.add_pattern(base[2], "coder", "code")
     sona = SonaInstant(DIM, SonaConfig(prune_age=1, merge_similarity=0.99), router=router)
-    report = sona.deep()
+    report = sona.deep(whole=True)  # one run, no removal budget
     ids = {r.id for r in router.patterns()}
     assert keep in ids and twin not in ids, "same-agent near-duplicates merge into the older"
     assert other_agent in ids, "another agent's pattern is never merged"
@@ -231,44 +231,50 @@ class CountingRouter(HnswRouter):
 
 
 def test_every_tick_stays_within_its_documented_budget() -> None:
-    """A consolidating tick: <= max_batch trajectories, <= max_learn_per_tick searches, <= max_insert_per_tick
-    inserts, each evicting at most one pattern; a deep tick: one slice of <= max_deep_patterns, <= max_deep_removals
-    removals, nothing else; never two deep ticks in a row."""
+    """One job per tick, at most one graph change: consolidate (<= max_batch trajectories, <= max_learn_per_tick
+    searches, <= max_insert_per_tick inserts into a library with room, no eviction), evict (one removal, only when
+    a full library turned a pattern away) or deep (one slice, <= max_deep_removals); upkeep jobs never follow
+    each other."""
     router = CountingRouter(RouterConfig(dim=DIM, max_patterns=12, merge_similarity=0.9))
     config = SonaConfig(max_batch=16, max_learn_per_tick=3, max_insert_per_tick=1, max_deep_patterns=10,
-                        max_deep_removals=2, deep_min_requests=10, deep_every=10, deep_quality=1e9, prune_age=5,
+                        max_deep_removals=1, deep_min_requests=10, deep_every=10, deep_quality=1e9, prune_age=5,
                         prune_success=0.9, merge_similarity=0.9, min_batch=1, capacity=4096)
     sona = SonaInstant(DIM, config, router=router)
     rng = np.random.default_rng(21)
     topics = unit(rng, 40)
-    kinds, budget_hit = [], 0
-    for step in range(120):
+    jobs = []
+    for step in range(160):
         for _ in range(20):
             topic = int(rng.integers(40))
             x = topics[topic] + 0.02 * rng.standard_normal(DIM).astype(np.float32)
             sona.instant(x, float(rng.random()), agent=f"agent{topic % 3}", task_type="t", context=str(step))
         if step % 3 == 0 and len(router):  # fail some patterns so that the deep loop has something to prune
             router.record_outcome(int(router.pattern_ids()[step % len(router)]), False)
-        pending, size, evictions = sona.trajectories.pending, len(router), router.stats()["evictions"]
+        pending, size, evictions, wanted = sona.trajectories.pending, len(router), router.stats()["evictions"], \
+            sona.room_wanted
         report = sona.tick(now=float(step))
         calls = router.take_calls()
         if "deep" in report:
             deep = report["deep"]
-            kinds.append("deep")
+            jobs.append("deep")
             assert sona.trajectories.pending == pending and not calls["search"] and not calls["insert"]
             assert len(calls["read"]) == deep["patterns"] <= config.max_deep_patterns
             assert len(calls["remove"]) == deep["merged"] + deep["pruned"] <= config.max_deep_removals
-            budget_hit += len(calls["remove"]) == config.max_deep_removals
+        elif "evicted" in report:
+            jobs.append("evict")
+            assert wanted and size == router.config.max_patterns and calls["remove"] == [report["evicted"]]
+            assert not calls["search"] and not calls["insert"] and not calls["read"]
+            assert sona.trajectories.pending == pending and router.stats()["evictions"] == evictions + 1
         else:
-            kinds.append("consolidate")
+            jobs.append("consolidate")
             assert pending - sona.trajectories.pending == report["trajectories"] == min(pending, config.max_batch)
             assert len(calls["search"]) <= config.max_learn_per_tick and len(calls["insert"]) <= 1
-            assert router.stats()["evictions"] - evictions <= len(calls["insert"]) and not calls["read"]
-            assert len(calls["remove"]) == router.stats()["evictions"] - evictions
-            assert len(router) <= size + len(calls["insert"])
-    assert "deep deep" not in " ".join(kinds) and kinds.count("deep") >= 20
-    assert budget_hit > 0, "the data should make some deep runs use their whole removal budget"
-    assert sona.patterns_pruned > 0 and router.stats()["evictions"] > 0
+            assert not calls["remove"] and not calls["read"] and router.stats()["evictions"] == evictions
+            assert len(router) == size + len(calls["insert"]) <= router.config.max_patterns
+    pairs = list(zip(jobs, jobs[1:]))
+    assert all("consolidate" in pair for pair in pairs), "upkeep jobs never follow each other"
+    assert jobs.count("deep") >= 20 and jobs.count("evict") >= 10 and ("evict", "consolidate") in pairs
+    assert sona.patterns_pruned > 0
 
 
 def planted_library(n_pairs: int, seed: int) -> tuple[HnswRouter, set[int], set[int]]:
@@ -366,15 +372,15 @@ def test_a_version_1_state_loads_with_no_deep_pass_under_way() -> None:
     sona.deep()
     meta, arrays = sona.to_state()
     assert meta["version"] == 2 and meta["counters"]["deep_in_pass"] == 1
-    for name in ("deep_cursor", "deep_in_pass", "deep_turn"):
+    for name in ("deep_cursor", "deep_in_pass", "last_job", "last_upkeep", "room_wanted"):
         del meta["counters"][name]
     meta["version"] = 1
     loaded = SonaInstant.from_state(meta, arrays, router)
-    assert (loaded.deep_cursor, loaded.deep_in_pass, loaded.deep_turn) == (0, 0, 0)
+    assert (loaded.deep_cursor, loaded.deep_in_pass, loaded.last_job, loaded.room_wanted) == (0, 0, 0, 0)
     meta["version"] = 3
     with pytest.raises(ValueError, match="version"):
         SonaInstant.from_state(meta, arrays, router)
     meta, arrays = sona.to_state()
-    meta["counters"]["deep_in_pass"] = 2
-    with pytest.raises(ValueError, match="deep_in_pass"):
+    meta["counters"]["last_job"] = 3
+    with pytest.raises(ValueError, match="last_job"):
         SonaInstant.from_state(meta, arrays, router)
