@@ -17,9 +17,10 @@ Instant loop, per request (:meth:`SonaInstant.instant`, O(dim) work)
 
 Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     Runs when the interval has passed and at least ``min_batch`` trajectories
-    wait. **The bound**: whatever is waiting, one tick does exactly one job,
-    and at most one HNSW graph change (an insert or a removal) plus the
-    searches and products listed:
+    wait. **The bound**: whatever is waiting, one tick does exactly one of
+    these jobs, so at the defaults (``max_insert_per_tick`` and
+    ``max_deep_removals`` 1) at most one HNSW graph change (an insert or a
+    removal) plus the searches and products listed:
 
     - *consolidate*: at most ``max_batch`` trajectories, i.e. at most
       ``max_batch`` distillation steps of ``O(dim * r)`` and one
