@@ -155,7 +155,8 @@ def test_vote_matches_a_brute_force_tally() -> None:
         for n in result.neighbors:
             record = router.pattern(n.pattern_id)
             assert record.usage_count == usage[n.pattern_id] + (n.agent == result.agent)
-            assert record.last_used == router.clock and n.weight == pytest.approx(max(n.similarity, 0) * rates[n.pattern_id])
+            assert record.last_used == router.clock
+            assert n.weight == pytest.approx(max(n.similarity, 0) * rates[n.pattern_id])
 
 
 def test_task_type_filter() -> None:
