@@ -492,8 +492,7 @@ class SonaInstant:
         labels, _, iterations = spherical_kmeans(rows, k, seed=c.seed + self.deep_runs, n_init=1) if len(ids) else (
             np.zeros(0, dtype=np.int64), None, 0)
         budget = len(ids) if whole else c.max_deep_removals
-        records = {int(i): self.router.pattern(int(i)) for i in ids}
-        pairs = self._plan_merges(ids, rows, labels, records)
+        pairs = self._plan_merges(ids, rows, labels)
         for keep, drop in pairs[:budget]:
             self.router.merge_patterns(keep, drop)
         merged = min(len(pairs), budget)
@@ -523,9 +522,7 @@ class SonaInstant:
         self._latency["deep"].add((time.perf_counter() - started) * 1e6)
         return self.last_deep
 
-    def _plan_merges(
-        self, ids: np.ndarray, rows: np.ndarray | None, labels: np.ndarray, records: dict[int, Any]
-    ) -> list[tuple[int, int]]:
+    def _plan_merges(self, ids: np.ndarray, rows: np.ndarray | None, labels: np.ndarray) -> list[tuple[int, int]]:
         """The ``(kept, dropped)`` ids of same-agent pairs with cosine >= merge_similarity inside each cluster.
 
         Clusters in label order, pairs in id order within each; a pattern
@@ -538,13 +535,16 @@ class SonaInstant:
                 continue
             sims = rows[members] @ rows[members].T
             gone: set[int] = set()
-            agents = [records[int(ids[m])].agent for m in members]
             for i, j in zip(*np.nonzero(np.triu(sims >= self.config.merge_similarity, k=1))):
-                if i in gone or j in gone or agents[i] != agents[j]:
+                if i in gone or j in gone or self._agent(int(ids[members[i]])) != self._agent(int(ids[members[j]])):
                     continue
                 gone.add(j)
                 pairs.append((int(ids[members[i]]), int(ids[members[j]])))
         return pairs
+
+    def _agent(self, pattern_id: int) -> str:
+        """The agent of a pattern (read only for merge candidates: most slices have none)."""
+        return self.router.pattern(pattern_id).agent
 
     def _plan_prunes(self, ids: np.ndarray, pairs: list[tuple[int, int]]) -> list[int]:
         """Ids of the slice (not dropped by ``pairs``) that are old, unused and unsuccessful, ascending.
