@@ -16,16 +16,24 @@ over ``--queries`` calls after a warm-up, all measured in the same run:
   same unit pattern matrix (``P @ x``, ``argpartition``, sort the k).
 - ``adapt_only``: ``sona.adapt(x)``, the two adapters' forward pass.
 
+``route_recall_by_ef``: for beam widths ``ef`` of :data:`EF_SWEEP`, the
+share of queries whose voted agent (the router's vote rule over the index's
+top ``top_k``) equals the agent voted over the exact top ``top_k`` (numpy
+brute force), the recall@top_k of the index, and the search's p50; queries
+from the same clusters with noise 1 (the data above), 2 and 4 times as large.
+
 Then ``--trajectories`` requests are processed with quality feedback and no
 ticks, so that many trajectories wait (the ring's capacity is raised to hold
 them), and ``tick()`` is called on a simulated clock until none wait. Each
-tick takes at most ``max_batch`` trajectories and adds at most
-``max_learn_per_tick`` patterns, whatever is waiting; ticks that also ran the
-deep loop are reported apart (``deep_ticks``; ``deep_loop`` is the deep
-loop's own time as SONA's statistics record it), and
-``ticks_without_router_learn`` subtracts the time spent inside the router's
-``learn_pattern`` (index search, insert, and eviction once the library is
-full), leaving SONA's own work (distillation, EWC, bookkeeping).
+tick does one job (see :mod:`ruvllm_web.sona`), reported apart: ``ticks``
+consolidate (at most ``max_batch`` trajectories, ``max_learn_per_tick``
+router searches and ``max_insert_per_tick`` inserts, whatever is waiting),
+``evict_ticks`` make room in the full library, ``deep_ticks`` run one deep
+slice (``deep_loop`` is the deep loop's own time as SONA's statistics record
+it); ``ticks_without_router_learn`` subtracts from the consolidating ticks
+the time spent inside the router's ``reinforce_pattern`` and
+``learn_pattern`` (index searches and the insert), leaving SONA's own work
+(distillation, EWC, bookkeeping).
 
 The data: ``--patterns`` unit vectors around 200 cluster centres
 (noise norm 1), 8 agents; queries from the same clusters. The script runs
@@ -49,6 +57,8 @@ DIM = 384
 CLUSTERS = 200
 AGENTS = 8
 TOP_K = 10
+#: Beam widths of ``route_recall_by_ef``: the default (32), the former default (50) and narrower.
+EF_SWEEP = (16, 24, 32, 50)
 
 
 def clustered(rng: np.random.Generator, centres: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -117,6 +127,46 @@ def bench_requests(engine: IntelligentLLM, queries: np.ndarray, qualities: np.nd
     return results
 
 
+def route_recall_by_ef(engine: IntelligentLLM, rng: np.random.Generator, centres: np.ndarray, count: int) -> dict:
+    """Voted-agent agreement with the exact top_k vote, recall@top_k and search p50, per ``ef`` and noise."""
+    router = engine.router
+    index = router._index  # the benchmark asks the router's own index for other beam widths
+    ids, matrix = router.embeddings()
+    top_k = router.config.top_k
+    records = {r.id: r for r in router.patterns()}
+
+    def voted(found: list[int], similarities: list[float]) -> str:
+        votes: dict[str, float] = {}
+        for ident, similarity in zip(found, similarities):
+            agent = records[ident].agent
+            votes[agent] = votes.get(agent, 0.0) + max(similarity, 0.0) * records[ident].success_rate
+        return min(votes.items(), key=lambda item: (-item[1], item[0]))[0]
+
+    results = {}
+    for noise in (1.0, 2.0, 4.0):
+        which = rng.integers(0, centres.shape[0], count)
+        rows = centres[which] + noise * rng.standard_normal((count, DIM)) / np.sqrt(DIM)
+        queries = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+        exact = []
+        for q in queries:
+            scores = matrix @ q
+            top = np.argsort(-scores, kind="stable")[:top_k]
+            exact.append((voted(ids[top].tolist(), scores[top].tolist()), set(ids[top].tolist())))
+        for ef in EF_SWEEP:
+            agree = found_total = 0
+            samples = []
+            for q, (agent, truth) in zip(queries, exact):
+                started = time.perf_counter()
+                found, similarities = index.search(q, top_k, ef=ef)
+                samples.append((time.perf_counter() - started) * 1e6)
+                agree += voted(found.tolist(), similarities.tolist()) == agent
+                found_total += len(truth & set(found.tolist()))
+            results[f"noise {noise:g}, ef {ef}"] = {
+                "route_agreement": round(agree / count, 4), "recall_at_k": round(found_total / count / top_k, 4),
+                "search_p50_us": round(float(np.percentile(samples, 50)), 1)}
+    return results
+
+
 def bench_ticks(engine: IntelligentLLM, rng: np.random.Generator, centres: np.ndarray, count: int) -> dict:
     """Queue ``count`` trajectories, then tick until none wait; cost per tick."""
     queued, _ = clustered(rng, centres, count)
@@ -124,19 +174,22 @@ def bench_ticks(engine: IntelligentLLM, rng: np.random.Generator, centres: np.nd
     for x, q in zip(queued, qualities.tolist()):
         engine.process(x, "queued request", q)
     waiting = engine.sona.trajectories.pending
+    patterns_before = len(engine.router)
     interval = engine.sona.config.interval_ms / 1000.0
     in_router = [0.0]
-    router_learn = engine.router.learn_pattern
 
-    def timed_learn(*args: object) -> int:  # time spent in the router's learn_pattern during ticks
-        started = time.perf_counter()
-        try:
-            return router_learn(*args)
-        finally:
-            in_router[0] += (time.perf_counter() - started) * 1e6
+    def timed(method: Callable[..., object]) -> Callable[..., object]:
+        def call(*args: object) -> object:  # time spent in the router's learning calls during ticks
+            started = time.perf_counter()
+            try:
+                return method(*args)
+            finally:
+                in_router[0] += (time.perf_counter() - started) * 1e6
+        return call
 
-    engine.router.learn_pattern = timed_learn
-    plain, own, deep, learned, deep_reports = [], [], [], 0, []
+    engine.router.learn_pattern = timed(engine.router.learn_pattern)
+    engine.router.reinforce_pattern = timed(engine.router.reinforce_pattern)
+    plain, own, evict, deep, learned, deep_reports = [], [], [], [], 0, []
     now = 1e6  # far from any earlier tick
     while engine.sona.trajectories.pending:
         now += interval
@@ -148,21 +201,29 @@ def bench_ticks(engine: IntelligentLLM, rng: np.random.Generator, centres: np.nd
         if "deep" in report:
             deep.append(elapsed)
             deep_reports.append(report["deep"])
+        elif "evicted" in report:
+            evict.append(elapsed)
         else:
             plain.append(elapsed)
             own.append(elapsed - in_router[0])
-    del engine.router.learn_pattern
+    del engine.router.learn_pattern, engine.router.reinforce_pattern
     c = engine.sona.config
     return {
         "waiting": waiting,
-        "patterns_before": len(engine.router) - learned,
+        "patterns_before": patterns_before,
+        "patterns_after": len(engine.router),
         "bound": {"max_batch": c.max_batch, "max_learn_per_tick": c.max_learn_per_tick,
-                  "max_deep_patterns": c.max_deep_patterns},
+                  "max_insert_per_tick": c.max_insert_per_tick, "max_deep_patterns": c.max_deep_patterns,
+                  "max_deep_removals": c.max_deep_removals},
         "ticks": percentiles(plain) if plain else None,
         "ticks_without_router_learn": percentiles(own) if own else None,
+        "evict_ticks": percentiles(evict) if evict else None,
         "deep_ticks": percentiles(deep) if deep else None,
         "deep_loop": {name: engine.sona.stats()["deep"][name] for name in ("runs", "mean_us", "p50_us")},
-        "deep_reports": deep_reports,
+        "deep_runs": len(deep_reports),
+        "deep_passes_done": sum(r["pass_done"] for r in deep_reports),
+        "deep_merged": sum(r["merged"] for r in deep_reports),
+        "deep_pruned": sum(r["pruned"] for r in deep_reports),
         "patterns_learned": learned,
     }
 
@@ -173,6 +234,7 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--trajectories", type=int, default=10_000)
+    parser.add_argument("--recall-queries", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
     options = parser.parse_args(argv)
     rng = np.random.default_rng(options.seed)
@@ -188,6 +250,7 @@ def main(argv: list[str]) -> dict:
         "patterns": options.patterns,
         "build_s": round(build_s, 2),
         "requests": bench_requests(engine, queries, rng.random(options.queries), options.warmup),
+        "route_recall_by_ef": route_recall_by_ef(engine, rng, centres, options.recall_queries),
         "tick": bench_ticks(engine, rng, centres, options.trajectories),
     }
     print(json.dumps(report, indent=1))

@@ -17,7 +17,9 @@ is returned with confidence 0. With no patterns at all the result has
 outcomes say otherwise. ``learn_pattern(..., quality)`` reinforces the
 nearest pattern of the same agent if its similarity is at least
 ``merge_similarity`` (usage + 1, success rate moved toward ``quality``),
-else adds a pattern whose success rate starts at ``quality``.
+else adds a pattern whose success rate starts at ``quality``;
+``reinforce_pattern`` does the first half only (one search, never a graph
+change), for callers that budget inserts.
 When ``max_patterns`` is reached, adding evicts the least recently used
 pattern (ties: lower success rate, then lower id).
 
@@ -45,7 +47,8 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import fields, make_dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -60,22 +63,14 @@ from ruvllm_web.validation import as_bool, as_float, as_int, as_quality, as_text
 LATENCY_WINDOW = 1000
 _SNAPSHOT_KIND = "HnswRouter"
 _STATE_VERSION = 1
-_STAT_FIELDS = ("usage_count", "success_rate", "successes", "failures", "created", "last_used")
-
-
-@dataclass(slots=True)
-class _Pattern:
-    """Mutable pattern record held by the router (see :class:`PatternRecord`)."""
-
-    agent: str
-    task_type: str
-    description: str
-    usage_count: int
-    success_rate: float
-    successes: int
-    failures: int
-    created: int
-    last_used: int
+#: The fields of a pattern, in :class:`PatternRecord`'s order, without its ``id``.
+_FIELDS = tuple(f.name for f in fields(PatternRecord) if f.name != "id")
+#: The mutable record the router holds per pattern: :class:`PatternRecord`'s fields without ``id``.
+_Pattern = make_dataclass(
+    "_Pattern", [(f.name, f.type) for f in fields(PatternRecord) if f.name != "id"], slots=True
+)
+#: ``_values(pattern)`` is the tuple of a pattern's fields in ``_FIELDS`` order.
+_values = attrgetter(*_FIELDS)
 
 
 class HnswRouter:
@@ -123,6 +118,11 @@ class HnswRouter:
     def __contains__(self, pattern_id: object) -> bool:
         return pattern_id in self._index
 
+    @property
+    def full(self) -> bool:
+        """Whether ``max_patterns`` patterns are held, so that adding one evicts one."""
+        return len(self._patterns) >= self.config.max_patterns
+
     # ------------------------------------------------------------------ routing
 
     def route(self, embedding: object, task_type: str | None = None) -> RoutingResult:
@@ -137,46 +137,60 @@ class HnswRouter:
         start = time.perf_counter()
         vector = as_vector(embedding, self.config.dim)
         wanted = None if task_type is None else as_text(task_type, "task_type")
-        ids, similarities = self._nearest(vector, wanted)
-        self._clock += 1
-        result = self._vote(ids, similarities)
-        latency = (time.perf_counter() - start) * 1e6
-        self._queries += 1
-        self._hits += result.agent is not None and result.confidence >= self.config.min_confidence
-        self._latency.add(latency)
-        return RoutingResult(
-            result.agent, result.task_type, result.confidence, result.alternatives, result.neighbors, latency
-        )
+        return self._route_valid(vector, wanted, start)
 
-    def _vote(self, ids: list[int], similarities: list[float]) -> RoutingResult:
-        """Tally the votes of the patterns ``ids`` at ``similarities``."""
+    def _route_valid(self, vector: np.ndarray, task_type: str | None, start: float) -> RoutingResult:
+        """:meth:`route` of an already validated ``vector`` ``(dim,)`` float32, timed from ``start``.
+
+        For callers inside the package that validated the vector themselves
+        (``IntelligentLLM.process`` routes the adapter's output).
+        """
+        ids, similarities = self._nearest(vector, task_type)
+        self._clock += 1
+        agent, task, confidence, alternatives, neighbors = self._vote(ids, similarities)
+        self._queries += 1
+        self._hits += agent is not None and confidence >= self.config.min_confidence
+        latency = (time.perf_counter() - start) * 1e6
+        self._latency.add(latency)
+        return RoutingResult(agent, task, confidence, alternatives, neighbors, latency)
+
+    def _vote(
+        self, ids: list[int], similarities: list[float]
+    ) -> tuple[str | None, str | None, float, list[tuple[str, float]], list[RoutingNeighbor]]:
+        """Tally the votes of the patterns ``ids`` at ``similarities``.
+
+        Returns ``(agent, task_type, confidence, alternatives, neighbors)``
+        (see :class:`RoutingResult`); marks the voters used at the current
+        clock and counts a use of each pattern that voted for the winner.
+        """
         if not ids:
-            return RoutingResult(None, None, 0.0)
-        votes: Counter[str] = Counter()
-        task_votes: dict[str, Counter[str]] = {}
+            return None, None, 0.0, [], []
+        patterns, clock = self._patterns, self._clock
+        votes: dict[str, float] = {}
+        voters = [patterns[ident] for ident in ids]
         neighbors = []
-        for ident, similarity in zip(ids, similarities):
-            pattern = self._patterns[ident]
-            pattern.last_used = self._clock
-            self._touch(ident)
+        for ident, similarity, pattern in zip(ids, similarities, voters):
+            pattern.last_used = clock
             weight = max(similarity, 0.0) * pattern.success_rate
-            votes[pattern.agent] += weight
-            task_votes.setdefault(pattern.agent, Counter())[pattern.task_type] += weight
+            votes[pattern.agent] = votes.get(pattern.agent, 0.0) + weight
             neighbors.append(
                 RoutingNeighbor(ident, pattern.agent, pattern.task_type, similarity, weight, pattern.description)
             )
+        for ident in ids:
+            self._touch(ident)
         total = sum(votes.values())
         if total <= 0.0:
-            nearest = self._patterns[ids[0]]
-            return RoutingResult(nearest.agent, nearest.task_type, 0.0, [], neighbors)
+            return voters[0].agent, voters[0].task_type, 0.0, [], neighbors
         ranking = sorted(votes.items(), key=lambda item: (-item[1], item[0]))
         agent = ranking[0][0]
-        task = sorted(task_votes[agent].items(), key=lambda item: (-item[1], item[0]))[0][0]
-        for neighbor in neighbors:
-            if neighbor.agent == agent:
-                self._patterns[neighbor.pattern_id].usage_count += 1
+        tasks: dict[str, float] = {}
+        for neighbor, pattern in zip(neighbors, voters):
+            if pattern.agent == agent:
+                tasks[pattern.task_type] = tasks.get(pattern.task_type, 0.0) + neighbor.weight
+                pattern.usage_count += 1
+        task = min(tasks.items(), key=lambda item: (-item[1], item[0]))[0]
         alternatives = [(name, weight / total) for name, weight in ranking[1:] if weight > 0.0]
-        return RoutingResult(agent, task, min(1.0, ranking[0][1] / total), alternatives, neighbors)
+        return agent, task, min(1.0, ranking[0][1] / total), alternatives, neighbors
 
     # ----------------------------------------------------------------- learning
 
@@ -199,17 +213,35 @@ class HnswRouter:
         task_type = as_text(task_type, "task_type")
         description = as_text(description, "description")
         quality = as_quality(quality)
-        ids, _ = self._matching(vector, 1, lambda p: p.agent == agent, self.config.merge_similarity)
-        if ids:
-            ident = ids[0]
-            pattern = self._patterns[ident]
-            self._clock += 1
-            pattern.usage_count += 1
-            pattern.last_used = self._clock
-            pattern.success_rate += self.config.success_alpha * (quality - pattern.success_rate)
-            self._touch(ident)
-            return ident
+        reinforced = self._reinforce(vector, agent, quality)
+        if reinforced is not None:
+            return reinforced
         return self._add(vector, agent, task_type, description, quality)
+
+    def reinforce_pattern(self, embedding: object, agent: str, quality: float) -> int | None:
+        """Reinforce the near-duplicate pattern of ``agent`` as :meth:`learn_pattern` would; never add one.
+
+        Returns the reinforced pattern's id, or ``None`` (and nothing
+        changes) when ``agent`` has no pattern with cosine similarity at least
+        ``merge_similarity``. Costs one index search, no graph change.
+        """
+        vector = as_vector(embedding, self.config.dim)
+        agent = as_text(agent, "agent", allow_empty=False)
+        return self._reinforce(vector, agent, as_quality(quality))
+
+    def _reinforce(self, vector: np.ndarray, agent: str, quality: float) -> int | None:
+        """Usage + 1 and success rate toward ``quality`` for the near-duplicate of ``agent``; its id or None."""
+        ids, _ = self._matching(vector, 1, lambda p: p.agent == agent, self.config.merge_similarity)
+        if not ids:
+            return None
+        ident = ids[0]
+        pattern = self._patterns[ident]
+        self._clock += 1
+        pattern.usage_count += 1
+        pattern.last_used = self._clock
+        pattern.success_rate += self.config.success_alpha * (quality - pattern.success_rate)
+        self._touch(ident)
+        return ident
 
     def record_outcome(self, target: int | RoutingResult, success: bool) -> int:
         """Record whether a route worked; return how many patterns were updated.
@@ -250,6 +282,24 @@ class HnswRouter:
         if not group:
             del self._by_task[pattern.task_type]
 
+    def evict(self) -> int:
+        """Remove the least recently used pattern (see the module docstring) and return its id.
+
+        What adding to a full library does first; callers that budget graph
+        changes (SONA's background loop) call it on a tick of its own.
+
+        Raises
+        ------
+        ValueError
+            If the router holds no pattern.
+        """
+        if not self._patterns:
+            raise ValueError("there is no pattern to evict")
+        ident = self._least_recently_used()
+        self.remove_pattern(ident)
+        self._evictions += 1
+        return ident
+
     def merge_patterns(self, keep_id: int, drop_id: int) -> None:
         """Fold pattern ``drop_id`` into ``keep_id`` and remove it.
 
@@ -285,11 +335,16 @@ class HnswRouter:
     def pattern(self, pattern_id: int) -> PatternRecord:
         """The record of one pattern. ``ValueError`` if it does not exist."""
         ident = self._known(pattern_id)
-        return PatternRecord(ident, **asdict(self._patterns[ident]))
+        return PatternRecord(ident, *_values(self._patterns[ident]))
 
     def patterns(self) -> list[PatternRecord]:
         """Records of all patterns, by ascending id."""
-        return [PatternRecord(i, **asdict(self._patterns[i])) for i in sorted(self._patterns)]
+        patterns = self._patterns
+        return [PatternRecord(i, *_values(patterns[i])) for i in sorted(patterns)]
+
+    def pattern_ids(self) -> np.ndarray:
+        """The ids of all patterns, ascending, ``(n,)`` int64."""
+        return self._index.ids()
 
     def pattern_embedding(self, pattern_id: int) -> np.ndarray:
         """The (unit-length) embedding of a pattern, ``(dim,)`` float32."""
@@ -331,7 +386,7 @@ class HnswRouter:
             "version": _STATE_VERSION,
             "config": self.config.to_dict(),
             "counters": {"clock": self._clock, "queries": self._queries, "hits": self._hits, "evictions": self._evictions},
-            "patterns": [{"id": i, **asdict(p)} for i, p in sorted(self._patterns.items())],
+            "patterns": [{"id": i, **dict(zip(_FIELDS, _values(p)))} for i, p in sorted(self._patterns.items())],
             "index": index_meta,
         }
         arrays = snapshot.nest("index", index_arrays)
@@ -396,9 +451,8 @@ class HnswRouter:
         """Store a validated pattern, evicting the least recently used one when full."""
         if np.dot(vector, vector) == 0.0:
             raise ValueError("embedding is a zero vector, which has no cosine similarity")
-        if len(self._patterns) >= self.config.max_patterns:
-            self.remove_pattern(self._least_recently_used())
-            self._evictions += 1
+        if self.full:
+            self.evict()
         self._clock += 1
         ident = self._index.add(vector)
         self._register(ident, _Pattern(agent, task_type, description, 0, success_rate, 0, 0, self._clock, self._clock))
@@ -473,7 +527,7 @@ class HnswRouter:
 
 def _read_pattern(record: dict[str, Any], clock: int) -> _Pattern:
     """Validate one saved pattern record."""
-    if not isinstance(record, dict) or set(record) != {"id", "agent", "task_type", "description", *_STAT_FIELDS}:
+    if not isinstance(record, dict) or set(record) != {"id", *_FIELDS}:
         raise ValueError("a pattern record has missing or unknown fields")
     return _Pattern(
         agent=as_text(record["agent"], "agent", allow_empty=False),

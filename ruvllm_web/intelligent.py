@@ -17,8 +17,9 @@ call (adapt, route, learn, and the whole call). It describes a run, not
 the engine's state, so snapshots leave it out and a loaded engine starts
 from zeros.
 
-``tick()`` runs SONA's background loop (consolidation into the base adapter
-and the pattern library, then the deep loop when due). With ``use_sona``
+``tick()`` runs SONA's background loop: a bounded consolidation into the
+base adapter and the pattern library, or one bounded slice of the deep loop
+(see :mod:`ruvllm_web.sona` for the per-tick bound). With ``use_sona``
 off, nothing is learned beyond the outcome statistics and explicit
 ``learn_pattern`` calls.
 
@@ -206,7 +207,10 @@ class IntelligentLLM:
 
     def _route(self, adapted: np.ndarray) -> RoutingResult:
         """Route an adapted vector; an all-zero one has no direction and gets no agent."""
-        result = self.router.route(adapted) if adapted.any() else RoutingResult(None, None, 0.0)
+        if adapted.any():
+            result = self.router._route_valid(adapted, None, time.perf_counter())
+        else:
+            result = RoutingResult(None, None, 0.0)
         self._last_result = result
         return result
 
@@ -250,8 +254,12 @@ class IntelligentLLM:
         return self.sona.tick(now)
 
     def run_deep(self) -> dict[str, Any]:
-        """Run SONA's deep loop now; return what it changed."""
-        return self.sona.deep()
+        """Run SONA's deep loop now over the whole library (one run, no slice); return what it changed.
+
+        Its cost grows with the library (k-means over every pattern); the
+        background loop's ticks only ever run bounded slices of it.
+        """
+        return self.sona.deep(whole=True)
 
     def _adapted(self, x: np.ndarray) -> np.ndarray:
         return self.sona.adapt(x) if self.config.use_lora else x.copy()

@@ -26,20 +26,49 @@ Instant loop, per request (:meth:`SonaInstant.instant`, O(dim) work)
 
 Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     Runs when the interval has passed and at least ``min_batch`` trajectories
-    wait. It takes at most ``max_batch`` of them, however many wait (older
-    ones beyond the ring's ``capacity`` were already dropped), so one tick
-    costs at most one consolidation solve of ``O(max_batch * dim * r + dim * r^3)``
-    (a ``(max_batch, dim) @ (dim, r)`` product per adapter and ``dim``
-    batched ``r x r`` systems), and at most
-    ``max_learn_per_tick`` router ``learn_pattern`` calls (an index search
-    and possibly an insert each), plus the deep loop when it is due. It
+    wait. **The bound**: whatever is waiting, one tick does exactly one of
+    these jobs, so at the defaults (``max_insert_per_tick`` and
+    ``max_deep_removals`` 1) at most one HNSW graph change (an insert or a
+    removal) plus the searches and products listed:
+
+    - *consolidate*: at most ``max_batch`` trajectories, i.e. one
+      consolidation solve of ``O(max_batch * dim * r + dim * r^3)`` (a
+      ``(max_batch, dim) @ (dim, r)`` product per adapter and ``dim``
+      batched ``r x r`` systems); at most
+      ``max_learn_per_tick`` router searches (``reinforce_pattern``: no
+      graph change); at most ``max_insert_per_tick`` new patterns (one more
+      search and one HNSW insert each), and only while the library is not
+      full: a consolidating tick never evicts;
+    - *evict*: one least-recently-used eviction (one HNSW removal), when the
+      library is full and the last consolidating tick had a pattern to add;
+    - *deep*: one deep run (k-means over at most ``max_deep_patterns``
+      patterns, at most ``max_deep_removals`` HNSW removals) when a deep pass
+      is under way or due.
+
+    Evict and deep are *upkeep* jobs: one runs only on the tick right after a
+    consolidating tick (when both are wanted they take turns), so
+    consolidation keeps going at least every other tick. Measured inside
+    Pyodide at 10k patterns x 384 (BENCHMARKS.md, bench_process), a search
+    costs ~1.5-3 ms, an insert ~5-10 ms, a removal ~15-25 ms (its cost
+    varies most), k-means over 128 patterns ~11 ms: the defaults (32
+    trajectories, 4 searches, 1 insert, 128 patterns, 1 removal) keep every
+    job to a few tens of milliseconds there. Older trajectories beyond the ring's ``capacity`` are dropped
+    while they wait.
+
+    A consolidating tick
 
     1. consolidates the instant adapter into the base adapter by an exact
        solve (:meth:`SonaInstant._distil`, below);
     2. shrinks the instant adapter's ``B`` by ``1 - transfer`` (what moved to
        base leaves the fast weights, so they stay free for new changes);
     3. hands high-quality trajectories (``q >= learn_quality``) with a routed
-       agent to the router's pattern library (``learn_pattern``);
+       agent to the router's pattern library, best quality first: each of the
+       first ``max_learn_per_tick`` reinforces its agent's near-duplicate
+       (``reinforce_pattern``); one without a near-duplicate is added as a
+       new pattern (``learn_pattern``) while fewer than
+       ``max_insert_per_tick`` were added this tick and the library is not
+       full, else it is not learned (and a full library asks for an
+       eviction on the next tick);
     4. every ``consolidate_every`` ticks, anchors the EWC penalty at the
        current base ``B`` (one "EWC task").
 
@@ -88,28 +117,46 @@ Consolidation (step 1)
     penalty does protect an earlier task's routes when the rates are strong
     enough to make them depend on the adapter (``tests/unit/test_sona.py``).
 
-Deep loop, :meth:`SonaInstant.deep` (bounded by ``max_deep_patterns``)
-    Triggered at the end of a tick when at least ``deep_min_requests``
-    requests came since the last deep run and any of: accumulated quality
-    since then ``>= deep_quality``; requests since then ``>= deep_every``;
-    drift ``>= drift_threshold``, where drift is ``1 - cos`` between the
-    running mean of inputs (an EMA of unit inputs with rate ``drift_beta``)
-    and its value at the last deep run. The minimum spacing matters: on a
+Deep loop, :meth:`SonaInstant.deep`: passes over the library in bounded runs
+    A *pass* starts when at least ``deep_min_requests`` requests came since
+    the last pass started and any of: accumulated quality since then
+    ``>= deep_quality``; requests since then ``>= deep_every``; drift
+    ``>= drift_threshold``, where drift is ``1 - cos`` between the running
+    mean of inputs (an EMA of unit inputs with rate ``drift_beta``) and its
+    value when the last pass started. The minimum spacing matters: on a
     stream that mixes many topics the running mean wanders by itself (about
     0.1-0.3 at rate 0.01 on the bench_learning streams), so drift alone
-    would fire at every tick. Works on the first ``max_deep_patterns``
-    patterns (by id, so the oldest): ``k = floor(sqrt(n / 2))`` spherical
-    k-means (one k-means++ start, at most 20 Lloyd iterations of one
-    ``(n, dim) @ (dim, k)`` product each; it only buckets merge candidates),
-    then merges same-agent
-    near-duplicates (cosine ``>= merge_similarity``) within each cluster, and
-    prunes patterns that are old (created ``>= prune_age`` requests ago),
-    little used (``usage_count <= prune_max_usage``) and unsuccessful
-    (``success_rate < prune_success``).
+    would fire at every tick. Starting a pass resets those counters and the
+    drift reference.
+
+    A pass is a series of *runs*, one per deep job (or per :meth:`deep`
+    call). A run works on a *slice*: the ``S = max_deep_patterns`` patterns
+    with the smallest ids ``>= `` the pass's cursor. It clusters the slice
+    with ``k = floor(sqrt(S / 2))`` spherical k-means (one k-means++ start,
+    at most 20 Lloyd iterations of one ``(S, dim) @ (dim, k)`` product each;
+    it only buckets merge candidates), merges same-agent near-duplicates
+    (cosine ``>= merge_similarity``) within each cluster into the smaller id,
+    then prunes patterns that are old (created ``>= prune_age`` requests
+    ago), little used (``usage_count <= prune_max_usage``) and unsuccessful
+    (``success_rate < prune_success``). A run makes at most
+    ``max_deep_removals`` merges and prunes (each an HNSW removal); if more
+    were planned, the next run starts at the same cursor (the slice has
+    shrunk by what was removed), else the cursor moves ``max(1, S // 2)``
+    patterns on, so consecutive slices overlap by half: every pattern is
+    visited, and two patterns less than ``S // 2`` positions apart in id order
+    share a slice. The pass ends with the run whose slice reaches the largest
+    id; a new pass cannot start before. Same-agent near-duplicates farther
+    apart are not merged; the router itself reinforces a learned pattern's
+    same-agent near-duplicate instead of adding it (at its own
+    ``merge_similarity``), so they come mostly from explicit ``add_pattern``
+    calls, which are consecutive. ``deep(whole=True)``
+    (``IntelligentLLM.run_deep``) is the on-demand exception: one run over
+    the whole library with no removal budget.
 
 Statistics (:meth:`SonaInstant.stats`)
     Per loop: instant updates, background ticks and waiting trajectories,
-    deep runs and the last run's report, each with its latency (mean, p50,
+    deep runs, whether a pass is under way and the last run's report, each
+    with its latency (mean, p50,
     p99 over recent runs); plus the quality EMA, drift, patterns learned,
     merged and pruned, EWC tasks and both adapters' delta norms.
 """
@@ -129,11 +176,13 @@ from ruvllm_web.kmeans import spherical_kmeans
 from ruvllm_web.latency import LatencyWindow
 from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.trajectory_ring import TrajectoryRing
-from ruvllm_web.validation import as_float, as_int, as_quality, as_text, as_vector
+from ruvllm_web.validation import as_bool, as_float, as_int, as_quality, as_text, as_vector
 
 _STATE_VERSION = 2
 #: Ridge of the consolidation solve, relative to the batch's mean curvature.
 _RIDGE = 1e-6
+#: The jobs of a background tick (see the module docstring); ``last_job`` holds one.
+_CONSOLIDATE, _EVICT, _DEEP = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -147,8 +196,9 @@ class SonaConfig:
     min_advantage: float = 0.05
     interval_ms: float = 100.0
     min_batch: int = 4
-    max_batch: int = 64
-    max_learn_per_tick: int = 16
+    max_batch: int = 32
+    max_learn_per_tick: int = 4
+    max_insert_per_tick: int = 1
     learn_quality: float = 0.7
     transfer: float = 0.5
     ewc_strength: float = 10.0
@@ -160,7 +210,8 @@ class SonaConfig:
     deep_min_requests: int = 100
     drift_threshold: float = 0.15
     drift_beta: float = 0.01
-    max_deep_patterns: int = 2000
+    max_deep_patterns: int = 128
+    max_deep_removals: int = 1
     merge_similarity: float = 0.97
     prune_age: int = 1000
     prune_max_usage: int = 1
@@ -168,9 +219,10 @@ class SonaConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("rank", "min_batch", "max_batch", "max_learn_per_tick", "consolidate_every", "capacity",
-                     "deep_every", "deep_min_requests", "max_deep_patterns", "prune_age", "prune_max_usage", "seed"):
-            as_int(getattr(self, name), name, 0 if name in ("prune_max_usage", "seed") else 1)
+        for name in ("rank", "min_batch", "max_batch", "max_learn_per_tick", "max_insert_per_tick",
+                     "consolidate_every", "capacity", "deep_every", "deep_min_requests", "max_deep_patterns",
+                     "max_deep_removals", "prune_age", "prune_max_usage", "seed"):
+            as_int(getattr(self, name), name, 0 if name in ("max_insert_per_tick", "prune_max_usage", "seed") else 1)
         for name in ("ema_beta", "min_advantage", "learn_quality", "transfer", "merge_similarity",
                      "prune_success", "drift_threshold", "drift_beta"):
             as_float(getattr(self, name), name, 0.0, 1.0)
@@ -213,8 +265,13 @@ class PatternLibrary(Protocol):
 
     clock: int
 
+    full: bool
+
     def learn_pattern(self, embedding: object, agent: str, task_type: str, description: str, quality: float) -> int: ...
-    def embeddings(self) -> tuple[np.ndarray, np.ndarray]: ...
+    def evict(self) -> int: ...
+    def reinforce_pattern(self, embedding: object, agent: str, quality: float) -> int | None: ...
+    def pattern_ids(self) -> np.ndarray: ...
+    def pattern_embedding(self, pattern_id: int) -> np.ndarray: ...
     def pattern(self, pattern_id: int) -> Any: ...
     def merge_patterns(self, keep_id: int, drop_id: int) -> None: ...
     def remove_pattern(self, pattern_id: int) -> None: ...
@@ -262,6 +319,11 @@ class SonaInstant:
         self.deep_mean = np.zeros(self.dim, dtype=np.float32)
         self.last_tick_s = -math.inf
         self.last_deep: dict[str, Any] = {}
+        self.deep_cursor = 0
+        self.deep_in_pass = 0
+        self.last_job = _CONSOLIDATE
+        self.last_upkeep = _CONSOLIDATE
+        self.room_wanted = 0
 
     # ---------------------------------------------------------------- adapt
     def adapt(self, x: object) -> np.ndarray:
@@ -369,17 +431,34 @@ class SonaInstant:
             return None
         started = time.perf_counter()
         self.last_tick_s = now
-        batch = self.trajectories.take(c.max_batch)
-        distilled = self._distil(batch.inputs)
-        learned = self._learn_patterns(batch) if self.router is not None else 0
+        job = self._upkeep_job() if self.last_job == _CONSOLIDATE else _CONSOLIDATE
+        report: dict[str, Any] = {"trajectories": 0, "distilled": 0, "learned": 0}
+        if job == _EVICT:
+            report["evicted"] = self.router.evict()
+            self.room_wanted = 0
+        elif job == _DEEP:
+            report["deep"] = self.deep()
+        else:
+            batch = self.trajectories.take(c.max_batch)
+            report["trajectories"] = len(batch.qualities)
+            report["distilled"] = self._distil(batch.inputs)
+            report["learned"] = self._learn_patterns(batch) if self.router is not None else 0
+        self.last_job = job
+        if job != _CONSOLIDATE:
+            self.last_upkeep = job
         self.ticks += 1
         if self.ticks % c.consolidate_every == 0:
             self.ewc.consolidate(self.base_lora.b)
-        report: dict[str, Any] = {"trajectories": len(batch.qualities), "distilled": distilled, "learned": learned}
-        if self._deep_due():
-            report["deep"] = self.deep()
         self._latency["background"].add((time.perf_counter() - started) * 1e6)
         return report
+
+    def _upkeep_job(self) -> int:
+        """The upkeep job this tick should do (``_EVICT``, ``_DEEP``), or ``_CONSOLIDATE`` if none is wanted."""
+        evict = bool(self.room_wanted) and self.router is not None and self.router.full
+        deep = bool(self.deep_in_pass) or self._deep_due()
+        if evict and deep:
+            return _EVICT if self.last_upkeep == _DEEP else _DEEP
+        return _EVICT if evict else _DEEP if deep else _CONSOLIDATE
 
     def _distil(self, inputs: np.ndarray) -> int:
         """Consolidate the instant adapter's effect on ``inputs`` (n, dim) into the base adapter.
@@ -409,17 +488,33 @@ class SonaInstant:
         return n if changed else 0
 
     def _learn_patterns(self, batch: Any) -> int:
-        """Add high-quality routed trajectories to the router, at most ``max_learn_per_tick``."""
-        learned = 0
+        """Hand high-quality routed trajectories to the router within the tick's budget; return how many it took.
+
+        At most ``max_learn_per_tick`` candidates (best quality first) are
+        tried, each reinforcing its agent's near-duplicate; of those without
+        one, at most ``max_insert_per_tick`` are added as new patterns while
+        the library is not full; one turned away by a full library sets
+        ``room_wanted`` (the next tick evicts).
+        """
+        c = self.config
+        learned = tried = inserted = 0
+        self.room_wanted = 0
         for i in np.argsort(-batch.qualities, kind="stable"):
-            if learned >= self.config.max_learn_per_tick or batch.qualities[i] < self.config.learn_quality:
+            if tried >= c.max_learn_per_tick or batch.qualities[i] < c.learn_quality:
                 break
             if not batch.agents[i]:
                 continue
-            self.router.learn_pattern(
-                batch.inputs[i], batch.agents[i], batch.task_types[i], batch.contexts[i], float(batch.qualities[i])
-            )
-            learned += 1
+            tried += 1
+            quality = float(batch.qualities[i])
+            if self.router.reinforce_pattern(batch.inputs[i], batch.agents[i], quality) is not None:
+                learned += 1
+            elif self.router.full:
+                self.room_wanted = 1
+            elif inserted < c.max_insert_per_tick:
+                self.router.learn_pattern(batch.inputs[i], batch.agents[i], batch.task_types[i], batch.contexts[i],
+                                          quality)
+                inserted += 1
+                learned += 1
         self.patterns_learned += learned
         return learned
 
@@ -432,45 +527,75 @@ class SonaInstant:
             or self.drift >= c.drift_threshold
         )
 
-    def deep(self) -> dict[str, Any]:
-        """Run the deep loop now: cluster, merge near-duplicates, prune; return what changed."""
+    def deep(self, whole: bool = False) -> dict[str, Any]:
+        """Run the deep loop once on the next slice of the library; return what changed.
+
+        Starts a pass if none is under way (see the module docstring). The
+        report: ``patterns`` in the slice, its first id ``start``, ``clusters``,
+        Lloyd ``iterations``, ``merged``, ``pruned``, and ``pass_done``.
+
+        Parameters
+        ----------
+        whole : bool
+            Make this run a whole pass on its own: one slice holding every
+            pattern, no removal budget (what an explicit "run the deep loop
+            now" asks for; its cost grows with the library, so ticks never
+            do this). A pass under way is replaced by it.
+        """
         if self.router is None:
             raise ValueError("the deep loop needs a pattern library: this SONA has no router")
+        whole = as_bool(whole, "whole")
         started = time.perf_counter()
         c = self.config
-        ids, rows = self.router.embeddings()
-        ids, rows = ids[: c.max_deep_patterns], rows[: c.max_deep_patterns]
-        records = {int(i): self.router.pattern(int(i)) for i in ids}
+        if whole or not self.deep_in_pass:
+            self.deep_in_pass, self.deep_cursor = 1, 0
+            self.quality_since_deep = 0.0
+            self.requests_since_deep = 0
+            self.deep_mean[:] = self.input_mean
+        all_ids = self.router.pattern_ids()
+        size = len(all_ids) if whole else c.max_deep_patterns
+        begin = int(np.searchsorted(all_ids, self.deep_cursor))
+        ids = all_ids[begin : begin + size]
+        rows = np.stack([self.router.pattern_embedding(int(i)) for i in ids]) if len(ids) else None
         k = max(1, int(math.sqrt(len(ids) / 2))) if len(ids) else 0
-        labels, _, iterations = (
-            spherical_kmeans(rows, k, seed=c.seed + self.deep_runs, n_init=1) if len(ids) else ([], None, 0)
-        )
-        pairs = self._merge_duplicates(ids, rows, np.asarray(labels), records)
-        merged = [drop for _, drop in pairs]
-        records.update({keep: self.router.pattern(keep) for keep, _ in pairs if keep not in merged})
-        pruned = self._prune(ids, set(merged), records)
-        self.patterns_merged += len(merged)
+        labels, _, iterations = spherical_kmeans(rows, k, seed=c.seed + self.deep_runs, n_init=1) if len(ids) else (
+            np.zeros(0, dtype=np.int64), None, 0)
+        budget = len(ids) if whole else c.max_deep_removals
+        pairs = self._plan_merges(ids, rows, labels)
+        for keep, drop in pairs[:budget]:
+            self.router.merge_patterns(keep, drop)
+        merged = min(len(pairs), budget)
+        budget -= merged
+        doomed = self._plan_prunes(ids, pairs) if len(pairs) <= merged else []
+        for pattern_id in doomed[:budget]:
+            self.router.remove_pattern(pattern_id)
+        pruned = min(len(doomed), budget)
+        finished = len(pairs) <= merged and len(doomed) <= budget
+        pass_done = finished and begin + size >= len(all_ids)
+        if pass_done:
+            self.deep_in_pass, self.deep_cursor = 0, 0
+        elif finished:
+            self.deep_cursor = int(all_ids[begin + max(1, size // 2)])
+        self.patterns_merged += merged
         self.patterns_pruned += pruned
         self.deep_runs += 1
-        self.quality_since_deep = 0.0
-        self.requests_since_deep = 0
-        self.deep_mean[:] = self.input_mean
         self.last_deep = {
             "patterns": int(len(ids)),
+            "start": int(ids[0]) if len(ids) else 0,
             "clusters": int(k),
             "iterations": int(iterations),
-            "merged": len(merged),
+            "merged": merged,
             "pruned": pruned,
+            "pass_done": pass_done,
         }
         self._latency["deep"].add((time.perf_counter() - started) * 1e6)
         return self.last_deep
 
-    def _merge_duplicates(
-        self, ids: np.ndarray, rows: np.ndarray, labels: np.ndarray, records: dict[int, Any]
-    ) -> list[tuple[int, int]]:
-        """Merge same-agent pairs with cosine >= merge_similarity inside each cluster.
+    def _plan_merges(self, ids: np.ndarray, rows: np.ndarray | None, labels: np.ndarray) -> list[tuple[int, int]]:
+        """The ``(kept, dropped)`` ids of same-agent pairs with cosine >= merge_similarity inside each cluster.
 
-        Returns the ``(kept, dropped)`` id of each merge.
+        Clusters in label order, pairs in id order within each; a pattern
+        already dropped takes part in no later pair.
         """
         pairs: list[tuple[int, int]] = []
         for cluster in np.unique(labels):
@@ -479,34 +604,38 @@ class SonaInstant:
                 continue
             sims = rows[members] @ rows[members].T
             gone: set[int] = set()
-            agents = [records[int(ids[m])].agent for m in members]
             for i, j in zip(*np.nonzero(np.triu(sims >= self.config.merge_similarity, k=1))):
-                if i in gone or j in gone or agents[i] != agents[j]:
+                if i in gone or j in gone or self._agent(int(ids[members[i]])) != self._agent(int(ids[members[j]])):
                     continue
-                self.router.merge_patterns(int(ids[members[i]]), int(ids[members[j]]))
                 gone.add(j)
                 pairs.append((int(ids[members[i]]), int(ids[members[j]])))
         return pairs
 
-    def _prune(self, ids: np.ndarray, skip: set[int], records: dict[int, Any]) -> int:
-        """Remove old, unused, unsuccessful patterns; return how many went.
+    def _agent(self, pattern_id: int) -> str:
+        """The agent of a pattern (read only for merge candidates: most slices have none)."""
+        return self.router.pattern(pattern_id).agent
 
-        Age is counted on the router's operation clock (routes, adds, learns).
+    def _plan_prunes(self, ids: np.ndarray, pairs: list[tuple[int, int]]) -> list[int]:
+        """Ids of the slice (not dropped by ``pairs``) that are old, unused and unsuccessful, ascending.
+
+        Read after the merges are applied, so a kept pattern is judged on
+        its merged statistics. Age is counted on the router's operation clock
+        (routes, adds, learns).
         """
         c = self.config
-        pruned = 0
+        dropped = {drop for _, drop in pairs}
+        doomed = []
         for pattern_id in (int(i) for i in ids):
-            if pattern_id in skip:
+            if pattern_id in dropped:
                 continue
-            record = records[pattern_id]
+            record = self.router.pattern(pattern_id)
             if (
                 self.router.clock - record.created >= c.prune_age
                 and record.usage_count <= c.prune_max_usage
                 and record.success_rate < c.prune_success
             ):
-                self.router.remove_pattern(pattern_id)
-                pruned += 1
-        return pruned
+                doomed.append(pattern_id)
+        return doomed
 
     # ---------------------------------------------------------------- state
     def reset(self) -> None:
@@ -528,7 +657,8 @@ class SonaInstant:
             "instant": {"updates": self.instant_updates, **self._latency["instant"].summary()},
             "background": {"ticks": self.ticks, "pending": self.trajectories.pending,
                            **self._latency["background"].summary()},
-            "deep": {"runs": self.deep_runs, "last": self.last_deep, **self._latency["deep"].summary()},
+            "deep": {"runs": self.deep_runs, "in_pass": bool(self.deep_in_pass), "last": self.last_deep,
+                     **self._latency["deep"].summary()},
             "patterns_learned": self.patterns_learned,
             "patterns_merged": self.patterns_merged,
             "patterns_pruned": self.patterns_pruned,
@@ -538,7 +668,10 @@ class SonaInstant:
         }
 
     _COUNTERS = ("quality_ema", "requests", "ticks", "deep_runs", "patterns_learned", "patterns_merged",
-                 "patterns_pruned", "instant_updates", "quality_since_deep", "requests_since_deep")
+                 "patterns_pruned", "instant_updates", "quality_since_deep", "requests_since_deep",
+                 "deep_cursor", "deep_in_pass", "last_job", "last_upkeep", "room_wanted")
+    #: Counters that version 1 states lack (no deep pass under way then); they load as 0.
+    _COUNTERS_SINCE_2 = ("deep_cursor", "deep_in_pass", "last_job", "last_upkeep", "room_wanted")
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """``(meta, arrays)``: config, counters, both adapters, EWC and waiting trajectories."""
@@ -577,7 +710,8 @@ class SonaInstant:
         try:
             sona = cls(meta["dim"], SonaConfig.from_dict(config), router)
             counters = meta["counters"]
-            values = {name: counters[name] for name in cls._COUNTERS}
+            old = meta["version"] == 1
+            values = {name: 0 if old and name in cls._COUNTERS_SINCE_2 else counters[name] for name in cls._COUNTERS}
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"corrupted SONA state: {error}") from None
         for name, value in values.items():
@@ -585,6 +719,8 @@ class SonaInstant:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"corrupted SONA state: counter {name} is {value!r}")
             setattr(sona, name, kind(value))
+        if sona.deep_in_pass > 1 or sona.room_wanted > 1 or sona.last_job > _DEEP or sona.last_upkeep > _DEEP:
+            raise ValueError("corrupted SONA state: deep_in_pass, room_wanted, last_job or last_upkeep out of range")
 
         sona.instant_lora = MicroLoRA.from_state(meta["instant"], snapshot.section(arrays, "instant"))
         sona.base_lora = MicroLoRA.from_state(meta["base"], snapshot.section(arrays, "base"))

@@ -111,6 +111,54 @@ def test_learn_pattern_reinforces_near_duplicates_of_the_same_agent_only() -> No
     assert router.pattern(other_agent).success_rate == pytest.approx(0.9)
 
 
+def test_reinforce_pattern_only_ever_reinforces() -> None:
+    router, code, _ = two_agent_router(merge_similarity=0.9)
+    target = router.route(code).neighbors[0]
+    before = router.pattern(target.pattern_id)
+    assert router.reinforce_pattern(code, target.agent, 0.0) == target.pattern_id
+    after = router.pattern(target.pattern_id)
+    assert after.usage_count == before.usage_count + 1 and after.last_used == router.clock
+    assert after.success_rate == pytest.approx(before.success_rate * 0.9)
+    # the same as learn_pattern would have done, without adding anything when nothing is near enough
+    state = router.to_bytes()
+    assert router.reinforce_pattern(code, "nobody", 1.0) is None
+    assert router.reinforce_pattern(-code, target.agent, 1.0) is None
+    assert router.to_bytes() == state and len(router) == 12
+
+
+def test_vote_matches_a_brute_force_tally() -> None:
+    """Agent, task type, confidence, alternatives and usage counts against a plain recount of the neighbours."""
+    rng = np.random.default_rng(11)
+    router = HnswRouter(RouterConfig(dim=DIM, top_k=7))
+    for i in range(40):
+        router.add_pattern(unit(100 + i), f"agent{i % 3}", f"task{i % 4}", str(i))
+    for i in range(0, 40, 3):
+        router.record_outcome(i, bool(i % 2))
+    for seed in range(20):
+        query = unit(500 + seed) + 0.3 * rng.standard_normal(DIM).astype(np.float32)
+        usage = {r.id: r.usage_count for r in router.patterns()}
+        rates = {r.id: r.success_rate for r in router.patterns()}
+        result = router.route(query)
+        weights = [(n.agent, n.task_type, max(n.similarity, 0.0) * rates[n.pattern_id]) for n in result.neighbors]
+        totals: dict[str, float] = {}
+        for agent, _, weight in weights:
+            totals[agent] = totals.get(agent, 0.0) + weight
+        ranking = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+        tasks: dict[str, float] = {}
+        for agent, task, weight in weights:
+            if agent == ranking[0][0]:
+                tasks[task] = tasks.get(task, 0.0) + weight
+        total = sum(totals.values())
+        assert result.agent == ranking[0][0] and result.confidence == pytest.approx(ranking[0][1] / total)
+        assert result.task_type == sorted(tasks.items(), key=lambda item: (-item[1], item[0]))[0][0]
+        assert result.alternatives == pytest.approx([(a, w / total) for a, w in ranking[1:] if w > 0.0])
+        for n in result.neighbors:
+            record = router.pattern(n.pattern_id)
+            assert record.usage_count == usage[n.pattern_id] + (n.agent == result.agent)
+            assert record.last_used == router.clock
+            assert n.weight == pytest.approx(max(n.similarity, 0) * rates[n.pattern_id])
+
+
 def test_task_type_filter() -> None:
     router, code, _ = two_agent_router()
     result = router.route(code, task_type="writing")
@@ -219,6 +267,9 @@ def test_corrupted_state_is_refused(tamper) -> None:
         (lambda r: r.add_pattern(np.ones(DIM), None, "t"), TypeError),
         (lambda r: r.learn_pattern(np.ones(DIM), "a", "t", "d", 1.5), ValueError),
         (lambda r: r.learn_pattern(np.ones(DIM), "a", "t", "d", "high"), TypeError),
+        (lambda r: r.reinforce_pattern(np.ones(DIM - 1), "a", 0.5), ValueError),
+        (lambda r: r.reinforce_pattern(np.ones(DIM), "", 0.5), ValueError),
+        (lambda r: r.reinforce_pattern(np.ones(DIM), "a", -0.1), ValueError),
         (lambda r: r.record_outcome(999, True), ValueError),
         (lambda r: r.record_outcome(0, "yes"), TypeError),
         (lambda r: r.remove_pattern(999), ValueError),
@@ -267,9 +318,11 @@ def test_learn_pattern_looks_past_closer_patterns_of_other_agents() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["add", "route", "fail", "learn"]), st.integers(0, 9)), max_size=60))
+@given(st.lists(st.tuples(st.sampled_from(["add", "route", "fail", "learn", "reinforce", "evict"]),
+                          st.integers(0, 9)), max_size=60))
 def test_eviction_follows_the_documented_order(operations) -> None:
-    """Each eviction removes the pattern with the least (last_used, success_rate, id) just before the add."""
+    """Each eviction removes the pattern with the least (last_used, success_rate, id) just before the add;
+    reinforcing never adds nor evicts."""
     router = HnswRouter(RouterConfig(dim=DIM, max_patterns=4, top_k=2))
     for action, seed in operations:
         before = {r.id: (r.last_used, r.success_rate, r.id) for r in router.patterns()}
@@ -278,6 +331,16 @@ def test_eviction_follows_the_documented_order(operations) -> None:
         elif action == "fail":
             if before:
                 router.record_outcome(sorted(before)[seed % len(before)], False)
+        elif action == "evict":
+            if before:
+                assert router.evict() == min(before, key=before.__getitem__)
+                assert {r.id for r in router.patterns()} == set(before) - {min(before, key=before.__getitem__)}
+            else:
+                with pytest.raises(ValueError, match="no pattern"):
+                    router.evict()
+        elif action == "reinforce":
+            reinforced = router.reinforce_pattern(unit(seed), f"agent{seed % 2}", 0.5)
+            assert {r.id for r in router.patterns()} == set(before) and reinforced in {None, *before}
         else:
             call = router.add_pattern if action == "add" else router.learn_pattern
             args = ("d", 0.5) if action == "learn" else ()
@@ -285,7 +348,7 @@ def test_eviction_follows_the_documented_order(operations) -> None:
             gone = set(before) - {r.id for r in router.patterns()}
             if gone:
                 assert gone == {min(before, key=before.__getitem__)} and new not in before
-        assert len(router) <= 4
+        assert len(router) <= 4 and router.full == (len(router) == 4)
 
 
 def test_latency_window_keeps_the_latest_samples_oldest_first() -> None:

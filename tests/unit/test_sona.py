@@ -3,6 +3,8 @@ into the base adapter and the pattern library under EWC++, the deep loop merges 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -87,7 +89,8 @@ def test_background_moves_the_instant_effect_into_the_base() -> None:
     most that of the candidate ``B0 + transfer * B_instant`` (same alpha), which is exactly
     ``transfer * alpha * X (A_instant - A_0) B_instant``: the bound below, plus float32 rounding.
     """
-    sona = SonaInstant(DIM, SonaConfig(min_advantage=0.0, min_batch=1, transfer=0.5, instant_lr=0.05, alpha=0.5))
+    config = SonaConfig(min_advantage=0.0, min_batch=1, max_batch=40, transfer=0.5, instant_lr=0.05, alpha=0.5)
+    sona = SonaInstant(DIM, config)
     rng = np.random.default_rng(3)
     xs, d = unit(rng, 8), unit(rng)[0]
     a0 = sona.base_lora.a.astype(np.float64).copy()
@@ -166,7 +169,7 @@ def test_deep_loop_merges_duplicates_and_prunes_failures() -> None:
         router.record_outcome(doomed, False)
     healthy = router.add_pattern(base[2], "coder", "code")
     sona = SonaInstant(DIM, SonaConfig(prune_age=1, merge_similarity=0.99), router=router)
-    report = sona.deep()
+    report = sona.deep(whole=True)  # one run, no removal budget
     ids = {r.id for r in router.patterns()}
     assert keep in ids and twin not in ids, "same-agent near-duplicates merge into the older"
     assert other_agent in ids, "another agent's pattern is never merged"
@@ -253,6 +256,16 @@ def test_ewc_keeps_task_a_routing_accuracy_while_task_b_is_learned() -> None:
     assert kept_with >= kept_without + 0.5, (learned, kept_without, kept_with)
 
 
+def as_version_1(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """A version-2 SONA state as version 1 wrote it: ``base_lr``, EWC over ``A^T`` then ``B``, no loop position."""
+    old_arrays = dict(arrays)
+    for name in ("ewc/fisher", "ewc/anchor") & arrays.keys():  # no anchor before the first consolidation
+        old_arrays[name] = np.concatenate([np.ones_like(arrays[name]), arrays[name]])
+    config = {key: value for key, value in meta["config"].items() if key not in ("max_insert_per_tick", "max_deep_removals")}
+    counters = {key: value for key, value in meta["counters"].items() if key not in SonaInstant._COUNTERS_SINCE_2}
+    return {**meta, "version": 1, "config": {**config, "base_lr": 0.005}, "counters": counters}, old_arrays
+
+
 def test_version_1_state_loads_with_the_b_half_of_its_ewc_arrays() -> None:
     sona = SonaInstant(DIM, SonaConfig(min_advantage=0.0, min_batch=1, consolidate_every=1))
     rng = np.random.default_rng(13)
@@ -260,11 +273,7 @@ def test_version_1_state_loads_with_the_b_half_of_its_ewc_arrays() -> None:
         sona.instant(x, 1.0, unit(rng)[0])
     sona.tick(force=True)
     meta, arrays = sona.to_state()
-    old_arrays = dict(arrays)
-    for name in ("fisher", "anchor"):  # version 1: EWC over A^T then B
-        old_arrays[f"ewc/{name}"] = np.concatenate([np.ones_like(arrays[f"ewc/{name}"]), arrays[f"ewc/{name}"]])
-    old_meta = {**meta, "version": 1, "config": {**meta["config"], "base_lr": 0.005}}
-    loaded = SonaInstant.from_state(old_meta, old_arrays)
+    loaded = SonaInstant.from_state(*as_version_1(meta, arrays))
     np.testing.assert_array_equal(loaded.ewc.fisher, sona.ewc.fisher)
     np.testing.assert_array_equal(loaded.ewc.anchor, sona.ewc.anchor)
     assert loaded.config == sona.config
@@ -311,3 +320,187 @@ def test_bad_input_changes_nothing(call, error, message) -> None:
     assert before[0] == after[0]
     for name in before[1]:
         np.testing.assert_array_equal(before[1][name], after[1][name])
+
+
+class CountingRouter(HnswRouter):
+    """A real router that also records the pattern-library calls the loops make on it."""
+
+    def __init__(self, config: RouterConfig) -> None:
+        super().__init__(config)
+        self.calls: list[tuple[str, int]] = []
+
+    def reinforce_pattern(self, embedding, agent, quality):
+        self.calls.append(("search", -1))
+        return super().reinforce_pattern(embedding, agent, quality)
+
+    def learn_pattern(self, embedding, agent, task_type, description, quality):
+        self.calls.append(("insert", -1))
+        return super().learn_pattern(embedding, agent, task_type, description, quality)
+
+    def remove_pattern(self, pattern_id):
+        self.calls.append(("remove", pattern_id))
+        super().remove_pattern(pattern_id)
+
+    def pattern_embedding(self, pattern_id):
+        self.calls.append(("read", pattern_id))
+        return super().pattern_embedding(pattern_id)
+
+    def take_calls(self) -> dict[str, list[int]]:
+        calls: dict[str, list[int]] = {"search": [], "insert": [], "remove": [], "read": []}
+        for kind, ident in self.calls:
+            calls[kind].append(ident)
+        self.calls.clear()
+        return calls
+
+
+def test_every_tick_stays_within_its_documented_budget() -> None:
+    """One job per tick, at most one graph change: consolidate (<= max_batch trajectories, <= max_learn_per_tick
+    searches, <= max_insert_per_tick inserts into a library with room, no eviction), evict (one removal, only when
+    a full library turned a pattern away) or deep (one slice, <= max_deep_removals); upkeep jobs never follow
+    each other."""
+    router = CountingRouter(RouterConfig(dim=DIM, max_patterns=12, merge_similarity=0.9))
+    config = SonaConfig(max_batch=16, max_learn_per_tick=3, max_insert_per_tick=1, max_deep_patterns=10,
+                        max_deep_removals=1, deep_min_requests=10, deep_every=10, deep_quality=1e9, prune_age=5,
+                        prune_success=0.9, merge_similarity=0.9, min_batch=1, capacity=4096)
+    sona = SonaInstant(DIM, config, router=router)
+    rng = np.random.default_rng(21)
+    topics = unit(rng, 40)
+    jobs = []
+    for step in range(160):
+        for _ in range(20):
+            topic = int(rng.integers(40))
+            x = topics[topic] + 0.02 * rng.standard_normal(DIM).astype(np.float32)
+            sona.instant(x, float(rng.random()), agent=f"agent{topic % 3}", task_type="t", context=str(step))
+        if step % 3 == 0 and len(router):  # fail some patterns so that the deep loop has something to prune
+            router.record_outcome(int(router.pattern_ids()[step % len(router)]), False)
+        pending, size, evictions, wanted = sona.trajectories.pending, len(router), router.stats()["evictions"], \
+            sona.room_wanted
+        report = sona.tick(now=float(step))
+        calls = router.take_calls()
+        if "deep" in report:
+            deep = report["deep"]
+            jobs.append("deep")
+            assert sona.trajectories.pending == pending and not calls["search"] and not calls["insert"]
+            assert len(calls["read"]) == deep["patterns"] <= config.max_deep_patterns
+            assert len(calls["remove"]) == deep["merged"] + deep["pruned"] <= config.max_deep_removals
+        elif "evicted" in report:
+            jobs.append("evict")
+            assert wanted and size == router.config.max_patterns and calls["remove"] == [report["evicted"]]
+            assert not calls["search"] and not calls["insert"] and not calls["read"]
+            assert sona.trajectories.pending == pending and router.stats()["evictions"] == evictions + 1
+        else:
+            jobs.append("consolidate")
+            assert pending - sona.trajectories.pending == report["trajectories"] == min(pending, config.max_batch)
+            assert len(calls["search"]) <= config.max_learn_per_tick and len(calls["insert"]) <= 1
+            assert not calls["remove"] and not calls["read"] and router.stats()["evictions"] == evictions
+            assert len(router) == size + len(calls["insert"]) <= router.config.max_patterns
+    pairs = list(zip(jobs, jobs[1:]))
+    assert all("consolidate" in pair for pair in pairs), "upkeep jobs never follow each other"
+    assert jobs.count("deep") >= 20 and jobs.count("evict") >= 10 and ("evict", "consolidate") in pairs
+    assert sona.patterns_pruned > 0
+
+
+def planted_library(n_pairs: int, seed: int) -> tuple[HnswRouter, set[int], set[int]]:
+    """A library with same-agent twins (adjacent ids), other-agent near twins, and failing patterns.
+
+    Returns the router and the brute-force reference: the ids that merging drops (the larger id of every
+    same-agent pair with cosine >= 0.97) and the ids that pruning removes (old, unused, success rate < 0.3).
+    """
+    rng = np.random.default_rng(seed)
+    router = HnswRouter(RouterConfig(dim=DIM))
+    for i, base in enumerate(unit(rng, 4 * n_pairs)):
+        router.add_pattern(base, f"agent{i % 4}", "t")
+        if i % 4 == 1:
+            router.add_pattern(base + 0.005 * rng.standard_normal(DIM).astype(np.float32), f"agent{i % 4}", "t")
+        elif i % 4 == 2:
+            router.add_pattern(base + 0.005 * rng.standard_normal(DIM).astype(np.float32), "someone else", "t")
+    for ident in router.pattern_ids().tolist()[::7]:
+        for _ in range(20):
+            router.record_outcome(int(ident), False)
+    ids, rows = router.embeddings()
+    for _ in range(3):
+        router.route(rows[0])  # age every pattern past prune_age
+    records = {r.id: r for r in router.patterns()}
+    usage = {i: r.usage_count for i, r in records.items()}
+    rate = {i: r.success_rate for i, r in records.items()}
+    sims = rows @ rows.T
+    dropped = set()
+    for i, j in zip(*np.nonzero(np.triu(sims >= 0.97, k=1))):
+        keep, drop = int(ids[i]), int(ids[j])
+        if records[keep].agent == records[drop].agent:  # no chains here: each twin pair stands alone
+            total = usage[keep] + usage[drop]
+            rate[keep] = (rate[keep] * usage[keep] + rate[drop] * usage[drop]) / total if total else (
+                (rate[keep] + rate[drop]) / 2)
+            usage[keep] = total
+            dropped.add(drop)
+    pruned = {i for i in records if rate[i] < 0.3 and usage[i] <= 1 and i not in dropped}
+    return router, dropped, pruned
+
+
+def test_incremental_deep_passes_merge_and_prune_like_the_one_shot_loop_and_brute_force() -> None:
+    config = {"prune_age": 1, "merge_similarity": 0.97, "prune_success": 0.3, "prune_max_usage": 1}
+    router, dropped, pruned = planted_library(40, seed=30)
+    assert len(dropped) >= 30 and len(pruned) >= 20 and not dropped & pruned
+    expected = set(router.pattern_ids().tolist()) - dropped - pruned
+
+    one_shot = SonaInstant(DIM, SonaConfig(**config), router=router).deep(whole=True)
+    assert one_shot["pass_done"] and one_shot["patterns"] == len(expected | dropped | pruned)
+    assert set(router.pattern_ids().tolist()) == expected
+
+    router, _, _ = planted_library(40, seed=30)
+    counting = CountingRouter(RouterConfig(dim=DIM))
+    counting.__dict__.update(router.__dict__)  # the same library, with its calls recorded
+    counting.calls = []
+    everyone = set(counting.pattern_ids().tolist())
+    sona = SonaInstant(DIM, SonaConfig(max_deep_patterns=16, max_deep_removals=2, **config), router=counting)
+    runs, starts = 0, []
+    while True:
+        report = sona.deep()
+        runs += 1
+        starts.append(report["start"])
+        assert report["merged"] + report["pruned"] <= 2 and report["patterns"] <= 16
+        if report["pass_done"]:
+            break
+    visited = set(counting.take_calls()["read"])
+    assert visited == everyone, "every pattern is visited in one pass"
+    assert set(counting.pattern_ids().tolist()) == expected
+    assert sona.patterns_merged == len(dropped) and sona.patterns_pruned == len(pruned)
+    assert starts == sorted(starts) and runs > len(everyone) // 8, "slices move on by half, or stay to finish"
+    assert not sona.deep_in_pass and sona.deep()["start"] == min(expected), "the next pass starts from the top"
+
+
+def test_a_deep_pass_survives_a_snapshot_bit_exactly() -> None:
+    config = SonaConfig(max_deep_patterns=16, max_deep_removals=2, prune_age=1, min_batch=1, deep_min_requests=1,
+                        deep_every=1)
+    router, _, _ = planted_library(20, seed=31)
+    sona = SonaInstant(DIM, config, router=router)
+    rng = np.random.default_rng(32)
+    for x in unit(rng, 4):
+        sona.instant(x, 0.9, agent="agent0", task_type="t")
+    assert "deep" in sona.tick(now=1.0)
+    assert sona.deep_in_pass and sona.deep_cursor > 0 or sona.last_deep["merged"] + sona.last_deep["pruned"] == 2
+    twin_router = HnswRouter.from_state(*router.to_state())
+    twin = SonaInstant.from_state(*sona.to_state(), twin_router)
+    assert twin.to_state()[0] == sona.to_state()[0]
+    for step in range(2, 40):
+        assert twin.tick(now=float(step), force=True) == sona.tick(now=float(step), force=True)
+    assert twin_router.to_bytes() == router.to_bytes()
+
+
+def test_a_version_1_state_loads_with_no_deep_pass_under_way() -> None:
+    router = HnswRouter(RouterConfig(dim=DIM))
+    sona = SonaInstant(DIM, SonaConfig(max_deep_patterns=4), router=router)
+    for x in unit(np.random.default_rng(33), 10):
+        router.add_pattern(x, "a", "t")
+    sona.deep()
+    meta, arrays = sona.to_state()
+    assert meta["version"] == 2 and meta["counters"]["deep_in_pass"] == 1
+    old_meta, old_arrays = as_version_1(meta, arrays)
+    loaded = SonaInstant.from_state(old_meta, old_arrays, router)
+    assert (loaded.deep_cursor, loaded.deep_in_pass, loaded.last_job, loaded.room_wanted) == (0, 0, 0, 0)
+    with pytest.raises(ValueError, match="version"):
+        SonaInstant.from_state({**meta, "version": 3}, arrays, router)
+    meta, arrays = sona.to_state()
+    meta["counters"]["last_job"] = 3
+    with pytest.raises(ValueError, match="last_job"):
+        SonaInstant.from_state(meta, arrays, router)
