@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from ruvllm_web import IntelligentLLM, MicroLoRA, ScopedLoRA, TrajectoryBuffer
+from ruvllm_web import IntelligentLLM, MicroLoRA, RouterConfig, ScopedLoRA, TrajectoryBuffer
 
 RUN = """
 const done = arguments[arguments.length - 1];
@@ -118,6 +118,8 @@ def test_integration_summary_example(fresh, server) -> None:
       return {
         outputLength: output.length, outputZero: output.every((x) => x === 0), zeroLearn, routed, stats,
         routerStats: await router.stats(), step, applied, microStats: await micro.stats(),
+        routerConfigs: [new HnswRouterConfigWasm(), HnswRouterConfigWasm.fast(), HnswRouterConfigWasm.highRecall()]
+          .map((c) => c.toJSON()),
       };
     """)
     assert out["outputLength"] == 384 and out["outputZero"]
@@ -127,6 +129,8 @@ def test_integration_summary_example(fresh, server) -> None:
     stats = json.loads(out["stats"])
     assert {"router", "lora", "sona", "totalPatterns"} <= set(stats) and stats["totalPatterns"] == 1
     assert out["routerStats"]["total_patterns"] == 1
+    for js, python in zip(out["routerConfigs"], (RouterConfig(), RouterConfig.fast(), RouterConfig.high_recall())):
+        assert js == {key: python.to_dict()[key] for key in js}  # the client's presets are the engine's
     assert set(out["step"]) == {"applied", "latencyUs", "qualityDelta", "qualityEma", "currentRank"}
     assert out["applied"] is True and out["microStats"]["adaptCount"] == 1
 
