@@ -32,15 +32,17 @@ slots. Capacity doubles when full (``add_batch`` grows to at least what it
 needs); slots of removed vectors are reused, smallest first.
 
 Search-loop design, for Pyodide where each numpy call costs microseconds
-whatever its size: the upper layers are walked greedily (one product over a
-node's link row per step). On the bottom layer each step pops up to
-:func:`expansion_batch` candidates that still beat the worst kept result,
-gathers their padded link rows at once, drops visited nodes with one
-gather-compare against an epoch-stamped int32 array (the padding -1 indexes
-a sentinel slot that is always "visited"), scores the rest with one
-``(n, width) @ (width,)`` product, keeps those above the worst kept score,
-and merges them into the candidate heap and the kept list (a sorted list
-trimmed to ``ef``) with C-level list operations.
+whatever its size: the few nodes of the top layers are scored with one
+product (:mod:`ruvllm_web.hnsw_top`), the layers below them are walked
+greedily (one product over a node's link row per step). On the bottom layer
+each step takes up to :func:`expansion_batch` unexpanded nodes that still
+beat the worst kept result, gathers their padded link rows at once, drops
+visited nodes with one gather-compare against an epoch-stamped int32 array
+(the padding -1 indexes a sentinel slot that is always "visited"), scores
+the rest with one ``(n, width) @ (width,)`` product against the negated
+query, keeps those below the worst kept negated score, and merges them into
+the kept list (a sorted list of ``(-score, slot)`` trimmed to ``ef``, which
+is also the candidate list) with C-level list operations.
 """
 
 from __future__ import annotations
