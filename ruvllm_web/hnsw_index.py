@@ -32,19 +32,22 @@ slots. Capacity doubles when full (``add_batch`` grows to at least what it
 needs); slots of removed vectors are reused, smallest first.
 
 Search-loop design, for Pyodide where each numpy call costs microseconds
-whatever its size: the upper layers are walked greedily (one product over a
-node's link row per step). On the bottom layer each step pops up to
-:func:`expansion_batch` candidates that still beat the worst kept result,
-gathers their padded link rows at once, drops visited nodes with one
-gather-compare against an epoch-stamped int32 array (the padding -1 indexes
-a sentinel slot that is always "visited"), scores the rest with one
-``(n, width) @ (width,)`` product, keeps those above the worst kept score,
-and merges them into the candidate heap and the kept list (a sorted list
-trimmed to ``ef``) with C-level list operations.
+whatever its size: the few nodes of the top layers are scored with one
+product (:mod:`ruvllm_web.hnsw_top`), the layers below them are walked
+greedily (one product over a node's link row per step). On the bottom layer
+each step takes up to :func:`expansion_batch` unexpanded nodes that still
+beat the worst kept result, gathers their padded link rows at once, drops
+visited nodes with one gather-compare against an epoch-stamped int32 array
+(the padding -1 indexes a sentinel slot that is always "visited"), scores
+the rest with one ``(n, width) @ (width,)`` product against the negated
+query, keeps those below the worst kept negated score, and merges them into
+the kept list (a sorted list of ``(-score, slot)`` trimmed to ``ef``, which
+is also the candidate list) with C-level list operations.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections.abc import Iterable
@@ -56,6 +59,7 @@ from ruvllm_web import snapshot
 from ruvllm_web.hnsw_heuristic import select_neighbours
 from ruvllm_web.hnsw_links import HnswLinks
 from ruvllm_web.hnsw_metric import Metric
+from ruvllm_web.hnsw_top import TopLayers
 from ruvllm_web.row_scores import row_dots
 from ruvllm_web.validation import as_int, as_matrix, as_text, as_vector
 
@@ -135,6 +139,7 @@ class HnswIndex:
         self._visited = np.zeros(1, dtype=np.int32)
         self._epoch = 0
         self._links = HnswLinks(self.m, 0)
+        self._top = TopLayers()
         self._slot_of: dict[int, int] = {}
         self._free: list[int] = []
         self._high = 0
@@ -433,6 +438,7 @@ class HnswIndex:
         self._stored[slot] = row
         self._ids[slot] = ident
         self._levels[slot] = level
+        self._top.inserted(level)
         self._slot_of[ident] = slot
         self._links.add_node(slot, level)
         if self._entry < 0:
@@ -447,33 +453,40 @@ class HnswIndex:
             self._entry, self._max_level = slot, level
 
     def _descend(self, query: np.ndarray, floor: int) -> list[tuple[float, int]]:
-        """Greedy search from the entry point down to layer ``floor + 1``; return ``[(score, slot)]``.
+        """Find an entry to layer ``floor`` from the top; return ``[(-score, slot)]``.
 
-        On each layer, move to the best-scoring neighbour of the current node
-        while it beats the current node: one product over the node's whole
-        link row per step, no heaps and no visited marks.
+        The top layers are scored exactly (:mod:`ruvllm_web.hnsw_top`) when
+        they lie above ``floor``; below them, or from the entry point when
+        they do not, each layer is walked greedily: move to the best-scoring
+        neighbour of the current node while it beats the current node, one
+        product over the node's link row per step, no heaps, no visited marks.
         """
         stored, upper = self._stored, self._links.upper
-        node = self._entry
-        score = float(row_dots(stored[node : node + 1], query)[0])
-        for layer in range(self._max_level, floor, -1):
+        top_layer, top = self._top.get(self._levels[: self._high])
+        if top.shape[0] and top_layer > floor:
+            scores = row_dots(stored.take(top, axis=0), query)
+            best = int(scores.argmax())
+            node, score, layer = int(top[best]), float(scores[best]), top_layer - 1
+        else:
+            node, layer = self._entry, self._max_level
+            score = float(row_dots(stored[node : node + 1], query)[0])
+        for layer in range(layer, floor, -1):
             while True:
                 row = upper[node][layer - 1]
                 row = row[row >= 0]
                 if not row.shape[0]:
                     break
-                scores = row_dots(stored[row], query)
+                scores = row_dots(stored.take(row, axis=0), query)
                 best = int(scores.argmax())
                 if scores[best] <= score:
                     break
                 node, score = int(row[best]), float(scores[best])
-        return [(score, node)]
+        return [(-score, node)]
 
     def _connect(self, slot: int, layer: int, found: list[tuple[float, int]], offset: float) -> None:
-        """Link ``slot`` to the heuristic's choice among ``found`` and link those back."""
-        found = sorted(found, reverse=True)
+        """Link ``slot`` to the heuristic's choice among ``found`` ``[(-score, slot)]`` (best first) and link those back."""
         candidates = np.array([s for _, s in found], dtype=np.int64)
-        scores = np.array([score for score, _ in found], dtype=np.float32)
+        scores = -np.array([negative for negative, _ in found], dtype=np.float32)
         chosen = candidates[select_neighbours(self._stored[candidates], scores, offset, self.m, self._metric)]
         self._links.set(slot, layer, chosen)
         for neighbour in chosen.tolist():
@@ -504,6 +517,7 @@ class HnswIndex:
         del self._slot_of[int(self._ids[slot])]
         self._ids[slot] = -1
         self._levels[slot] = -1
+        self._top.removed()
         self._stored[slot] = 0.0
         heapq.heappush(self._free, slot)
         if slot == self._entry:
@@ -525,70 +539,115 @@ class HnswIndex:
     def _beam(
         self, query: np.ndarray, entries: list[tuple[float, int]], ef: int, layer: int, allowed: bytes | None
     ) -> list[tuple[float, int]]:
-        """Beam search of width ``ef`` on ``layer`` from ``entries``; return up to ``ef`` ``(score, slot)``.
+        """Beam search of width ``ef`` on ``layer`` from ``entries``; return up to ``ef`` ``(-score, slot)``, best first.
 
-        Each step pops up to ``expansion_batch(ef)`` candidates that still
-        beat the worst kept score and expands them together: one gather of
-        their link rows, one visited test, one product for all their new
-        neighbours. With ``allowed`` (a byte per slot, nonzero = admitted)
-        every node is walked but only admitted ones are collected.
+        Entries and results carry *negated* scores, so ascending order is
+        best first. Each step expands up to ``expansion_batch(ef)``
+        unexpanded nodes that still beat the worst kept score together (see
+        :meth:`_expand`). Without a filter the kept list is also the
+        candidate list: a sorted Python list of at most ``ef`` entries,
+        where the next batch is the first unexpanded ones and ``start``
+        marks a prefix known to be expanded; no heap is needed, since a
+        candidate that falls out of the kept list can never be expanded.
+        With ``allowed`` (a byte per slot, nonzero = admitted) see
+        :meth:`_filtered_beam`.
+        """
+        if allowed is not None:
+            return self._filtered_beam(query, entries, ef, layer, allowed)
+        epoch = self._new_epoch()
+        negated = -query
+        batch_size = expansion_batch(ef)
+        kept = sorted(entries)
+        del kept[ef:]
+        self._visited[[slot for _, slot in entries]] = epoch
+        expanded: set[int] = set()
+        worst = kept[-1][0] if len(kept) >= ef else math.inf
+        start = 0
+        while True:
+            batch: list[int] = []
+            position = start
+            while position < len(kept) and len(batch) < batch_size:
+                slot = kept[position][1]
+                if slot not in expanded:
+                    batch.append(slot)
+                    expanded.add(slot)
+                position += 1
+            if not batch:
+                return kept
+            found = self._expand(batch, layer, epoch, negated, worst)
+            start = position
+            if found:
+                kept.extend(zip(found.values(), found.keys()))
+                kept.sort()
+                del kept[ef:]
+                start = min(start, bisect.bisect_left(kept, (min(found.values()), -1)))
+                if len(kept) >= ef:
+                    worst = kept[-1][0]
+
+    def _filtered_beam(
+        self, query: np.ndarray, entries: list[tuple[float, int]], ef: int, layer: int, allowed: bytes
+    ) -> list[tuple[float, int]]:
+        """:meth:`_beam` with a filter: every node is walked, only admitted ones are kept.
+
+        Candidates live in a heap of their own, as non-admitted nodes are
+        walked but never kept.
+        """
+        epoch = self._new_epoch()
+        negated = -query
+        batch_size = expansion_batch(ef)
+        candidates = list(entries)
+        heapq.heapify(candidates)
+        kept = sorted(item for item in entries if allowed[item[1]])
+        del kept[ef:]
+        self._visited[[slot for _, slot in entries]] = epoch
+        worst = kept[-1][0] if len(kept) >= ef else math.inf
+        pop = heapq.heappop
+        while candidates and candidates[0][0] <= worst:
+            batch = [pop(candidates)[1]]
+            while candidates and len(batch) < batch_size and candidates[0][0] <= worst:
+                batch.append(pop(candidates)[1])
+            found = self._expand(batch, layer, epoch, negated, worst)
+            for slot, negative in found.items():
+                heapq.heappush(candidates, (negative, slot))
+                if allowed[slot]:
+                    kept.append((negative, slot))
+            if len(kept) >= ef:
+                kept.sort()
+                del kept[ef:]
+                worst = kept[-1][0]
+        kept.sort()
+        return kept
+
+    def _expand(self, batch: list[int], layer: int, epoch: int, negated: np.ndarray, worst: float) -> dict[int, float]:
+        """Expand the nodes ``batch`` on ``layer``; return ``{slot: -score}`` of their new neighbours below ``worst``.
+
+        One gather of the padded link rows, one visited test (the padding -1
+        indexes the sentinel slot, always visited) and stamp, one gather of
+        the rows and one product with the negated query for all of them.
+        A dict drops slots listed by two nodes of the batch.
         """
         visited = self._visited
-        epoch = self._new_epoch()
-        stored = self._stored
-        layer0 = self._links.layer0
-        upper = self._links.upper
-        batch_size = expansion_batch(ef)
-        candidates: list[tuple[float, int]] = []
-        best: list[tuple[float, int]] = []
-        for score, slot in entries:
-            visited[slot] = epoch
-            candidates.append((-score, slot))
-            if allowed is None or allowed[slot]:
-                best.append((score, slot))
-        heapq.heapify(candidates)
-        best.sort()
-        del best[: max(0, len(best) - ef)]
-        worst = best[0][0] if len(best) >= ef else -math.inf
-        push, pop = heapq.heappush, heapq.heappop
-        while candidates and -candidates[0][0] >= worst:
-            batch = [pop(candidates)[1]]
-            while candidates and len(batch) < batch_size and -candidates[0][0] >= worst:
-                batch.append(pop(candidates)[1])
-            if layer == 0:
-                neighbours = layer0.take(batch, axis=0).ravel()
-            else:
-                neighbours = np.concatenate([upper[node][layer - 1] for node in batch])
-            neighbours = neighbours[visited[neighbours] != epoch]
-            if not neighbours.shape[0]:
-                continue
-            visited[neighbours] = epoch
-            scores = row_dots(stored.take(neighbours, axis=0), query)
-            if worst > -math.inf:
-                better = scores > worst
-                neighbours, scores = neighbours[better], scores[better]
-            # A dict drops slots listed by two nodes of the batch (same score twice).
-            found = dict(zip(neighbours.tolist(), (-scores).tolist()))
-            for item in zip(found.values(), found.keys()):
-                push(candidates, item)
-            if allowed is None:
-                best.extend(zip(map(float.__neg__, found.values()), found.keys()))
-            else:
-                best.extend((-negative, slot) for slot, negative in found.items() if allowed[slot])
-            if len(best) >= ef:
-                # An ascending list is a valid min-heap: best[0] is the worst kept.
-                best.sort()
-                del best[: len(best) - ef]
-                worst = best[0][0]
-        return best
+        if layer == 0:
+            neighbours = self._links.layer0.take(batch, axis=0).ravel()
+        else:
+            upper = self._links.upper
+            neighbours = np.concatenate([upper[node][layer - 1] for node in batch])
+        neighbours = neighbours.compress(visited.take(neighbours) != epoch)
+        if not neighbours.shape[0]:
+            return {}
+        visited[neighbours] = epoch
+        scores = row_dots(self._stored.take(neighbours, axis=0), negated)
+        if worst < math.inf:
+            better = scores < worst
+            neighbours, scores = neighbours.compress(better), scores.compress(better)
+        return dict(zip(neighbours.tolist(), scores.tolist()))
 
     def _graph_search(
         self, query: np.ndarray, count: int, ef: int, allowed: bytes | None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Descend, beam-search layer 0, return the best ``count`` ``(slots, internal scores)``."""
-        found = self._beam(query, self._descend(query, 0), ef, 0, allowed)
-        top = heapq.nlargest(count, found)
-        return np.array([s for _, s in top], dtype=np.int64), np.array([v for v, _ in top], dtype=np.float32)
+        top = self._beam(query, self._descend(query, 0), ef, 0, allowed)[:count]
+        return np.array([s for _, s in top], dtype=np.int64), -np.array([v for v, _ in top], dtype=np.float32)
 
     def _exact(self, query: np.ndarray, count: int, slots: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Score every live slot (or ``slots``) and return the best ``count`` ``(slots, scores)``."""
