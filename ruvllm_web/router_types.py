@@ -21,6 +21,12 @@ class RouterConfig:
         Embedding length.
     m, ef_construction, ef_search : int
         HNSW parameters (see :class:`~ruvllm_web.hnsw_index.HnswIndex`).
+        ``ef_construction`` 100, half the index's own default: measured on
+        bench_hnsw's 10k and 100k data inside Pyodide, its graph gives at
+        least the recall of ef_construction 200 for the same rows scored per
+        query, and an insert costs about half (BENCHMARKS.md, "ef_construction
+        100 against 200"); a router inserts while it serves (learn_pattern,
+        SONA's ticks), so it takes the cheaper build.
         ``ef_search`` 32: on bench_process's 10k x 384 library the agent
         voted over the graph's top 10 was the one voted over the exact top
         10 as often as at ef 50 (all queries at noise 1 and 2; 98.5% vs
@@ -43,7 +49,7 @@ class RouterConfig:
 
     dim: int = 384
     m: int = 16
-    ef_construction: int = 200
+    ef_construction: int = 100
     ef_search: int = 32
     top_k: int = 10
     min_confidence: float = 0.5

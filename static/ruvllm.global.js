@@ -785,7 +785,7 @@
     constructor() {
       this.dim = 384;
       this.m = 16;
-      this.efConstruction = 200;
+      this.efConstruction = 100;
       this.efSearch = 32;
       this.topK = 10;
       this.minConfidence = 0.5;
@@ -794,7 +794,7 @@
 
     /** M 16, ef_construction 100, ef_search 50, top_k 5. */
     static fast() {
-      return Object.assign(new HnswRouterConfigWasm(), { efConstruction: 100, efSearch: 50, topK: 5 });
+      return Object.assign(new HnswRouterConfigWasm(), { efSearch: 50, topK: 5 });
     }
 
     /** M 48, ef_construction 400, ef_search 200, top_k 20. */
