@@ -49,14 +49,15 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     consolidating tick (when both are wanted they take turns), so
     consolidation keeps going at least every other tick. Measured inside
     Pyodide at 10k patterns x 384 (BENCHMARKS.md, bench_process), a search
-    costs ~1.5-3 ms, an insert ~5-10 ms, a removal ~15-25 ms (its cost
-    varies most), k-means over 128 patterns ~11 ms: the defaults (32
-    trajectories, 4 searches, 4 inserts, 128 patterns, 1 removal) keep every
-    job to a few tens of milliseconds there. Four inserts rather than one:
-    on bench_learning's stream (a request every 20 ms, a tick every 5) one
-    insert per tick left confirmed routes unlearned, 0.961 overall against
-    0.974 with four (0.965 with two; BENCHMARKS.md). Older trajectories beyond the ring's ``capacity`` are dropped
-    while they wait.
+    costs ~1-1.5 ms, an insert ~3-5 ms (the router's ef_construction 100),
+    a removal ~15-25 ms (its cost varies most), k-means over 128 patterns
+    ~11 ms: the defaults (32 trajectories, 4 searches, 4 inserts, 128
+    patterns, 1 removal) keep every job to a few tens of milliseconds
+    there. Four inserts rather than one: on bench_learning's stream (a
+    request every 20 ms, a tick every 5) one insert per tick left confirmed
+    routes unlearned, 0.961 overall against 0.974 with four (0.965 with
+    two; BENCHMARKS.md). Older trajectories beyond the ring's ``capacity``
+    are dropped while they wait.
 
     A consolidating tick
 
