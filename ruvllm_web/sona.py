@@ -332,7 +332,10 @@ class SonaInstant:
     # ---------------------------------------------------------------- adapt
     def adapt(self, x: object) -> np.ndarray:
         """Return ``x + delta_base(x) + delta_instant(x)``, shape ``(dim,)`` float32."""
-        vector = as_vector(x, self.dim, "input")
+        return self._adapt_valid(as_vector(x, self.dim, "input"))
+
+    def _adapt_valid(self, vector: np.ndarray) -> np.ndarray:
+        """:meth:`adapt` of an already validated ``(dim,)`` float32 ``vector``."""
         out = self.base_lora.forward(vector)
         self.instant_lora.forward_into(vector, self._scratch)
         out += self._scratch
@@ -406,7 +409,7 @@ class SonaInstant:
         Returns whether the adapter changed (not for a zero ``direction`` or
         output, or an output already parallel to ``direction``).
         """
-        out = self.adapt(x)
+        out = self._adapt_valid(x)
         out_norm, direction_norm = math.sqrt(float(out.dot(out))), math.sqrt(float(direction.dot(direction)))
         if out_norm == 0.0 or direction_norm == 0.0:
             return False
