@@ -59,10 +59,10 @@ What each variant knows
     feedback k-NN
         Exactly the engine's information (seeds, plus each request whose
         route was wrong, with its revealed label) in a plain exact k-NN
-        with the router's vote (similarity-weighted, ``k = top_k``):
+        with the router's vote (:func:`~ruvllm_web.hnsw_router.vote_weight`, ``k = top_k``):
         what the engine's machinery adds over memorising its corrections.
     oracle k-NN
-        Exact similarity-weighted k-NN (``k = top_k``) over the seeds and
+        Exact k-NN with the router's vote (``k = top_k``) over the seeds and
         every earlier request with its true label: an upper reference.
     engine, exact correction (warp streams only)
         The default engine fed each request with the update undone exactly
@@ -82,6 +82,7 @@ from typing import Protocol
 import numpy as np
 
 from ruvllm_web import HnswRouter, IntelligentConfig, IntelligentLLM, RouterConfig, SonaConfig
+from ruvllm_web.hnsw_router import vote_weight
 
 #: The strong-adapter ablation (see the module docstring).
 STRONG_LORA = SonaConfig(alpha=1.0, instant_lr=0.5, min_advantage=0.0)
@@ -261,7 +262,7 @@ class ExactKnn:
         nearest = np.argsort(-scores, kind="stable")[: self.k]
         votes: dict[str, float] = {}
         for i in nearest.tolist():
-            votes[self.labels[i]] = votes.get(self.labels[i], 0.0) + max(float(scores[i]), 0.0)
+            votes[self.labels[i]] = votes.get(self.labels[i], 0.0) + vote_weight(float(scores[i]), 1.0)
         return min(votes.items(), key=lambda item: (-item[1], item[0]))[0]
 
     def feedback(self, step: int, x: np.ndarray, predicted: str | None, truth: str) -> None:

@@ -55,6 +55,7 @@ from typing import Callable
 import numpy as np
 
 from ruvllm_web import IntelligentConfig, IntelligentLLM, SonaConfig
+from ruvllm_web.hnsw_router import vote_weight
 
 DIM = 384
 CLUSTERS = 200
@@ -147,7 +148,7 @@ def route_recall_by_ef(engine: IntelligentLLM, rng: np.random.Generator, centres
         votes: dict[str, float] = {}
         for ident, similarity in zip(found, similarities):
             agent = records[ident].agent
-            votes[agent] = votes.get(agent, 0.0) + max(similarity, 0.0) * records[ident].success_rate
+            votes[agent] = votes.get(agent, 0.0) + vote_weight(similarity, records[ident].success_rate)
         return min(votes.items(), key=lambda item: (-item[1], item[0]))[0]
 
     results = {}

@@ -5,12 +5,21 @@ a task type, a description and statistics: usage count, successes,
 failures and a success rate kept as an exponential moving average.
 
 ``route(embedding)`` finds the ``top_k`` nearest patterns; each votes for
-its agent with weight ``max(similarity, 0) * success_rate``. The winner is
-the agent with the largest total (ties: alphabetical), its confidence the
-winner's share of all votes, in [0, 1]. If every weight is zero (all
-neighbours dissimilar or with success rate 0) the nearest pattern's agent
-is returned with confidence 0. With no patterns at all the result has
-``agent=None``. A route is a *hit* when its confidence reaches
+its agent with weight :func:`vote_weight`: ``g / (1 - g + delta)`` with
+``g = r * max(s, 0)`` the pattern's cosine similarity ``s`` discounted by
+its success rate ``r``, and ``delta`` = :data:`VOTE_DISTANCE_FLOOR`. That is
+an inverse-distance weight on the discounted distance ``1 - g``: the
+nearest trusted patterns count most, a trusted pattern at the query itself
+counts ``1 / delta``, and a pattern that keeps failing loses its weight
+fast. So one correction (``learn_pattern`` of the right agent at the
+request, after ``record_outcome(result, False)``) outvotes the other
+neighbours of a confident route, where the linear weight ``r * s`` needed
+12-15 corrections inside tight clusters (BENCHMARKS.md, "Routing votes").
+The winner is the agent with the largest total (ties: alphabetical), its
+confidence the winner's share of all votes, in [0, 1]. If every weight is
+zero (all neighbours dissimilar or with success rate 0) the nearest
+pattern's agent is returned with confidence 0. With no patterns at all the
+result has ``agent=None``. A route is a *hit* when its confidence reaches
 ``min_confidence``.
 
 ``add_pattern`` declares a pattern, trusted at success rate 1.0 until
@@ -58,6 +67,38 @@ from ruvllm_web.hnsw_index import FILTER_EXACT_RATIO, HnswIndex
 from ruvllm_web.latency import LatencyWindow
 from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
 from ruvllm_web.validation import as_bool, as_float, as_int, as_quality, as_text, as_vector
+
+#: ``delta`` of :func:`vote_weight`: the discounted cosine distance below which a
+#: pattern counts as if at the query. A trusted pattern (success rate 1) at the query
+#: weighs ``1 / delta`` = 100, one at similarity 0.9 about 8, one at 0.5 about 1.
+VOTE_DISTANCE_FLOOR = 0.01
+
+
+def vote_weight(similarity: float, success_rate: float) -> float:
+    """The vote a pattern casts for its agent on a route.
+
+    ``w = g / (1 - g + delta)`` with ``g = r * max(s, 0)``, for cosine
+    similarity ``s`` and success rate ``r`` in [0, 1], ``delta`` =
+    :data:`VOTE_DISTANCE_FLOOR`. ``w`` is 0 for ``g = 0`` and grows with
+    both ``s`` and ``r``; a pattern at the query with ``r = 1`` weighs
+    ``1 / delta`` (``s`` may exceed 1 by float rounding; ``w`` stays finite
+    and positive for ``s < 1 + delta``).
+
+    Parameters
+    ----------
+    similarity : float
+        Cosine similarity of the pattern to the routed vector.
+    success_rate : float
+        The pattern's success rate, in [0, 1].
+
+    Returns
+    -------
+    float
+        The weight, >= 0.
+    """
+    discounted = success_rate * similarity if similarity > 0.0 else 0.0
+    return discounted / (1.0 - discounted + VOTE_DISTANCE_FLOOR)
+
 
 #: Routes whose latency enters the percentiles of :meth:`HnswRouter.stats`.
 LATENCY_WINDOW = 1000
@@ -171,7 +212,7 @@ class HnswRouter:
         neighbors = []
         for ident, similarity, pattern in zip(ids, similarities, voters):
             pattern.last_used = clock
-            weight = max(similarity, 0.0) * pattern.success_rate
+            weight = vote_weight(similarity, pattern.success_rate)
             votes[pattern.agent] = votes.get(pattern.agent, 0.0) + weight
             neighbors.append(
                 RoutingNeighbor(ident, pattern.agent, pattern.task_type, similarity, weight, pattern.description)

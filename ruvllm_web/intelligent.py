@@ -3,7 +3,7 @@
 A request's embedding ``x`` (shape ``(dim,)``) goes through::
 
     a = sona.adapt(x)           x + delta_base(x) + delta_instant(x)   (x itself with use_lora off)
-    r = router.route(a)         similarity x success vote over the top_k patterns
+    r = router.route(a)         similarity- and success-weighted vote over the top_k patterns
                                 (no agent for an all-zero vector, which has no direction)
     learn from quality q        (when q is given)
         router.record_outcome(r, q >= 0.5)       the voters' success rates move

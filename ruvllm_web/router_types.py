@@ -109,7 +109,7 @@ class PatternRecord:
 
 @dataclass(frozen=True)
 class RoutingNeighbor:
-    """One pattern that voted on a route: its similarity, vote weight and description."""
+    """One pattern that voted on a route: its similarity, vote weight (:func:`~ruvllm_web.hnsw_router.vote_weight`) and description."""
 
     pattern_id: int
     agent: str

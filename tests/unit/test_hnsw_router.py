@@ -1,4 +1,4 @@
-"""HnswRouter: similarity x success voting, learning and reinforcement, outcomes, eviction,
+"""HnswRouter: similarity- and success-weighted voting, learning and reinforcement, outcomes, eviction,
 the pattern library API the SONA deep loop uses, statistics, snapshots and bad input."""
 
 import json
@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ruvllm_web import HnswRouter, RouterConfig, RoutingResult
+from ruvllm_web.hnsw_router import VOTE_DISTANCE_FLOOR, vote_weight
 from ruvllm_web.latency import LatencyWindow
 
 DIM = 16
@@ -66,7 +67,7 @@ def test_routes_to_the_agent_of_the_nearest_cluster() -> None:
     assert {n.description for n in result.neighbors} <= {f"code {i}" for i in range(6)}
 
 
-def test_confidence_is_the_similarity_times_success_vote_share() -> None:
+def test_confidence_is_the_weighted_vote_share() -> None:
     router = HnswRouter(RouterConfig(dim=DIM, top_k=3))
     base = unit(3)
     a = router.add_pattern(near(base, 1), "a", "t")
@@ -77,11 +78,50 @@ def test_confidence_is_the_similarity_times_success_vote_share() -> None:
     result = router.route(base)
     sims = {i: float(router.pattern_embedding(i) @ base) for i in (a, b, c)}
     rates = {i: router.pattern(i).success_rate for i in (a, b, c)}
-    votes = {"a": sims[a] * rates[a], "b": sims[b] * rates[b] + sims[c] * rates[c]}
+    weights = {i: vote_weight(sims[i], rates[i]) for i in (a, b, c)}
+    votes = {"a": weights[a], "b": weights[b] + weights[c]}
     winner = max(votes, key=votes.get)
     assert result.agent == winner
     assert result.confidence == pytest.approx(votes[winner] / sum(votes.values()), rel=1e-4)
     assert [name for name, _ in result.alternatives] == [n for n in votes if n != winner]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(-1.0, 1.0, allow_nan=False), st.floats(-1.0, 1.0, allow_nan=False),
+    st.floats(0.0, 1.0, allow_nan=False), st.floats(0.0, 1.0, allow_nan=False),
+)
+def test_vote_weight_grows_with_similarity_and_success(s1, s2, r1, r2) -> None:
+    (s_low, s_high), (r_low, r_high) = sorted((s1, s2)), sorted((r1, r2))
+    assert 0.0 <= vote_weight(s_low, r_low) <= vote_weight(s_high, r_low) <= vote_weight(s_high, r_high)
+    assert vote_weight(s_high, r_high) <= 1.0 / VOTE_DISTANCE_FLOOR
+    if s_low <= 0.0 or r_low == 0.0:
+        assert vote_weight(s_low, r_low) == 0.0
+    assert vote_weight(1.0, 1.0) == pytest.approx(1.0 / VOTE_DISTANCE_FLOOR)
+    assert vote_weight(1.0 + 1e-6, 1.0) > 0.0
+
+
+def test_one_correction_relabels_a_confident_route_and_nothing_else() -> None:
+    """The demo's correction: the voters failed, the right agent is learned at the request."""
+    router = HnswRouter(RouterConfig(dim=DIM, top_k=10))
+    base = unit(30)
+    for i in range(12):
+        router.add_pattern(near(base, 300 + i, 0.1), "tester", "testing", f"test {i}")
+    request = near(base, 399, 0.1)
+    before = router.route(request)
+    assert before.agent == "tester" and before.confidence == 1.0
+    assert min(n.similarity for n in before.neighbors) > 0.8  # a tight cluster: a confident route
+    router.record_outcome(before, False)
+    router.learn_pattern(request, "security", "audit", "the corrected request", 1.0)
+    after = router.route(request)
+    assert after.agent == "security" and after.task_type == "audit"
+    # the linear vote (similarity x success rate) of the same neighbours would still say tester
+    linear: dict[str, float] = {}
+    for n in after.neighbors:
+        linear[n.agent] = linear.get(n.agent, 0.0) + max(n.similarity, 0.0) * router.pattern(n.pattern_id).success_rate
+    assert max(linear, key=linear.get) == "tester"
+    # other requests of the cluster still go to the tester
+    assert all(router.route(near(base, 500 + i, 0.1)).agent == "tester" for i in range(20))
 
 
 def test_failures_shift_the_route() -> None:
@@ -139,7 +179,7 @@ def test_vote_matches_a_brute_force_tally() -> None:
         usage = {r.id: r.usage_count for r in router.patterns()}
         rates = {r.id: r.success_rate for r in router.patterns()}
         result = router.route(query)
-        weights = [(n.agent, n.task_type, max(n.similarity, 0.0) * rates[n.pattern_id]) for n in result.neighbors]
+        weights = [(n.agent, n.task_type, vote_weight(n.similarity, rates[n.pattern_id])) for n in result.neighbors]
         totals: dict[str, float] = {}
         for agent, _, weight in weights:
             totals[agent] = totals.get(agent, 0.0) + weight
@@ -156,7 +196,7 @@ def test_vote_matches_a_brute_force_tally() -> None:
             record = router.pattern(n.pattern_id)
             assert record.usage_count == usage[n.pattern_id] + (n.agent == result.agent)
             assert record.last_used == router.clock
-            assert n.weight == pytest.approx(max(n.similarity, 0) * rates[n.pattern_id])
+            assert n.weight == pytest.approx(vote_weight(n.similarity, rates[n.pattern_id]))
 
 
 def test_task_type_filter() -> None:

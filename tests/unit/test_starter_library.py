@@ -20,6 +20,7 @@ from ruvllm_web import (
     starter_patterns,
     starter_task_types,
 )
+from ruvllm_web.hnsw_router import vote_weight
 
 PATTERNS = starter_patterns()
 
@@ -51,7 +52,7 @@ def test_routing_equals_the_brute_force_vote() -> None:
         nearest = np.argsort(-similarity, kind="stable")[:top_k]
         votes: Counter[str] = Counter()
         for row in nearest:
-            votes[str(agents[row])] += max(float(similarity[row]), 0.0)
+            votes[str(agents[row])] += vote_weight(float(similarity[row]), 1.0)
         expected = sorted(votes.items(), key=lambda item: (-item[1], item[0]))[0][0]
         assert engine.route(embedder.embed(request.text)).agent == expected, request.text
 
