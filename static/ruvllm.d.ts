@@ -215,6 +215,7 @@ export interface RoutingNeighbor {
   agent: string;
   taskType: string;
   similarity: number;
+  /** Its vote: g / (1 - g + 0.01) with g = similarity x success rate (0 for g <= 0, about 100 at most). */
   weight: number;
   /** The pattern's description (for a learned request, its text). */
   description: string;
