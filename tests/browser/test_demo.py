@@ -282,6 +282,19 @@ def test_a_correction_reroutes_a_similar_request(demo) -> None:
     full_page_screenshot(demo, "demo-corrected")
 
 
+def test_one_correction_moves_a_confident_route(demo) -> None:
+    """A request the starter library routes with confidence goes, after one correction, where the user said."""
+    request = "write a unit test for the login form"
+    before = route(demo, request)
+    assert before["agent"] == "Tester" and before["confidence"] > 0.8, before
+    assert "Security" not in before["alternatives"], "Security gets no votes at all before the correction"
+    Select(demo.find_element(By.ID, "fb-agent")).select_by_value("Security")
+    click(demo, "fb-correct", "feedback-status")
+    after = route(demo, request)
+    assert after["agent"] == "Security" and after["confidence"] > 0.5, after
+    assert route(demo, "write unit tests for the signup form")["agent"] == "Tester", "one request moved, not the topic"
+
+
 def test_save_to_a_file_and_load_it_back(demo, downloads, reference) -> None:
     said = click(demo, "save", "state-status")
     path = downloads / "ruvllm-engine.bin"
