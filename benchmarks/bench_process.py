@@ -6,7 +6,11 @@ Usage::
     python benchmarks/run.py bench_process.py --runtime both     # CPython and Pyodide (Node)
 
 Prints one JSON document; times are microseconds per call (p50, p99, mean)
-over ``--queries`` calls after a warm-up, all measured in the same run:
+over ``--queries`` calls after a warm-up, all measured in the same run, the
+calls taking turns (see :func:`timed_in_turn`), so a drift of the machine's
+speed during the run reaches them all alike (``process_learn``'s learning,
+outcomes and queued trajectories, is seen by the calls after it; no tick
+runs):
 
 - ``process``: ``process(x, context, None)``: LoRA adapt, route, no learning.
 - ``process_learn``: ``process(x, context, q)``: the same plus the outcome
@@ -79,16 +83,27 @@ def percentiles(samples_us: list[float]) -> dict[str, float]:
             "mean_us": round(float(values.mean()), 1), "max_us": round(float(values.max()), 1), "calls": len(values)}
 
 
-def timed(call: Callable[[np.ndarray], object], queries: np.ndarray, warmup: int) -> dict[str, float]:
-    """Time ``call(q)`` once per query after ``warmup`` untimed calls."""
-    for q in queries[:warmup]:
-        call(q)
-    samples = []
-    for q in queries:
-        started = time.perf_counter()
-        call(q)
-        samples.append((time.perf_counter() - started) * 1e6)
-    return percentiles(samples)
+def timed_in_turn(calls: dict[str, Callable[[np.ndarray], object]], queries: np.ndarray, warmup: int) -> dict[str, dict]:
+    """Time every call once per query, the calls taking turns, after ``warmup`` untimed rounds.
+
+    Round ``i`` runs each call in order, call ``j`` on query
+    ``(i + j * n // len(calls)) mod n``: every call sees every query once,
+    a change of the machine's speed during the run reaches all calls alike,
+    and no call runs on the query the call before it just searched (whose
+    rows that call left in the cache).
+    """
+    n, stride = queries.shape[0], max(1, queries.shape[0] // len(calls))
+    for i in range(warmup):
+        for j, call in enumerate(calls.values()):
+            call(queries[(i + j * stride) % n])
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for i in range(n):
+        for j, (name, call) in enumerate(calls.items()):
+            q = queries[(i + j * stride) % n]
+            started = time.perf_counter()
+            call(q)
+            samples[name].append((time.perf_counter() - started) * 1e6)
+    return {name: percentiles(values) for name, values in samples.items()}
 
 
 def build_engine(rng: np.random.Generator, centres: np.ndarray, n: int, capacity: int) -> tuple[IntelligentLLM, float]:
@@ -120,14 +135,14 @@ def bench_requests(engine: IntelligentLLM, queries: np.ndarray, qualities: np.nd
     def process_learn(x: np.ndarray) -> object:
         return engine.process(x, "request", float(qualities[next(cursor) % qualities.shape[0]]))
 
-    results = {
-        "brute_force_matmul": timed(brute_force(lambda u: matrix @ u), queries, warmup),
-        "brute_force_einsum": timed(brute_force(lambda u: np.einsum("ij,j->i", matrix, u)), queries, warmup),
-        "route_only": timed(engine.router.route, queries, warmup),
-        "adapt_only": timed(engine.sona.adapt, queries, warmup),
-        "process": timed(lambda x: engine.process(x, "request", None), queries, warmup),
-        "process_learn": timed(process_learn, queries, warmup),
-    }
+    results = timed_in_turn({
+        "brute_force_matmul": brute_force(lambda u: matrix @ u),
+        "brute_force_einsum": brute_force(lambda u: np.einsum("ij,j->i", matrix, u)),
+        "route_only": engine.router.route,
+        "adapt_only": engine.sona.adapt,
+        "process": lambda x: engine.process(x, "request", None),
+        "process_learn": process_learn,
+    }, queries, warmup)
     results["brute_force_topk"] = min(results["brute_force_matmul"], results["brute_force_einsum"],
                                       key=lambda timing: timing["p50_us"])
     for name in ("process", "process_learn", "route_only"):
