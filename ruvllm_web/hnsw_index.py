@@ -23,7 +23,17 @@ links among its remaining ones and the removed node's, and a new entry
 point is chosen if needed.
 
 Indexes of at most ``exact_threshold`` vectors are searched exactly (one
-matrix-vector product), which is both faster and exact at that size.
+matrix-vector product), which is both faster and exact at that size, so
+their graph is built only as the index approaches that size: while it holds
+at most ``exact_threshold // 2`` vectors, a new vector is only stored and
+waits; from then on every insert queues its vector and links the
+:data:`LINKS_PER_INSERT` oldest waiting ones into the graph, in insertion
+order, so the queue is empty by ``3/4`` of ``exact_threshold``, before any
+search needs the graph (a search walks the graph only beyond
+``exact_threshold`` vectors). Linking in insertion order builds the graph
+that linking at once would have built, link for link, unless vectors are
+removed while others wait. A small index (a router's few hundred patterns)
+thus never pays for a graph it does not search.
 
 Storage: stored rows (see :mod:`ruvllm_web.hnsw_metric`) live in one
 contiguous ``(capacity, width)`` float32 matrix; a node's *slot* is its row.
@@ -80,8 +90,14 @@ _MAX_LEVEL = 32
 #: for 7% more rows scored; build time per vector fell 3.3x, recall@10 at ef 16
 #: rose from 0.9955 to 0.998.
 MAX_EXPANSION_BATCH = 8
+#: Waiting vectors linked per insert once the index holds more than
+#: ``exact_threshold // 2`` (the new one joins the queue first): the queue shrinks
+#: by ``LINKS_PER_INSERT - 1`` per insert, so it is empty after another
+#: ``exact_threshold // 4`` inserts, and an insert costs at most this many links.
+LINKS_PER_INSERT = 3
 _SNAPSHOT_KIND = "HnswIndex"
-_STATE_VERSION = 1
+#: Version 2 adds the ``waiting`` array (slots not yet linked, oldest first); version 1 loads with none.
+_STATE_VERSION = 2
 
 
 def expansion_batch(ef: int) -> int:
@@ -130,7 +146,7 @@ class HnswIndex:
         self.metric = as_text(metric, "metric", max_length=16)
         self._metric = Metric(self.metric, self.dim)
         self.seed = as_int(seed, "seed", 0, _MAX_ID)
-        self.exact_threshold = as_int(exact_threshold, "exact_threshold", 0)
+        self._exact_threshold = as_int(exact_threshold, "exact_threshold", 0)
         self._level_scale = 1.0 / math.log(self.m)
         self._rng = np.random.default_rng(self.seed)
         self._stored = np.zeros((0, self._metric.width), dtype=np.float32)
@@ -141,6 +157,7 @@ class HnswIndex:
         self._links = HnswLinks(self.m, 0)
         self._top = TopLayers()
         self._slot_of: dict[int, int] = {}
+        self._waiting: list[int] = []
         self._free: list[int] = []
         self._high = 0
         self._entry = -1
@@ -157,6 +174,27 @@ class HnswIndex:
 
     def __repr__(self) -> str:
         return f"HnswIndex(dim={self.dim}, m={self.m}, metric={self.metric!r}, size={len(self)})"
+
+    @property
+    def exact_threshold(self) -> int:
+        """Indexes of at most this many vectors are searched exactly (see the module docstring).
+
+        It may be changed; lowering it links every waiting vector into the
+        graph at once, so that a larger index never has unlinked vectors.
+        """
+        return self._exact_threshold
+
+    @exact_threshold.setter
+    def exact_threshold(self, value: int) -> None:
+        value = as_int(value, "exact_threshold", 0)
+        if value < self._exact_threshold:
+            self._link_waiting(len(self._waiting))
+        self._exact_threshold = value
+
+    @property
+    def waiting(self) -> int:
+        """Vectors stored but not yet linked into the graph (see the module docstring)."""
+        return len(self._waiting)
 
     @property
     def capacity(self) -> int:
@@ -303,7 +341,7 @@ class HnswIndex:
             "ef_search": self.ef_search,
             "metric": self.metric,
             "seed": self.seed,
-            "exact_threshold": self.exact_threshold,
+            "exact_threshold": self._exact_threshold,
             "entry": self._entry,
             "max_level": self._max_level,
             "next_id": self._next_id,
@@ -313,6 +351,7 @@ class HnswIndex:
             "stored": self._stored[:high].copy(),
             "ids": self._ids[:high].copy(),
             "levels": self._levels[:high].copy(),
+            "waiting": np.array(self._waiting, dtype=np.int64),
         }
         arrays.update(self._links.to_arrays(high))
         return meta, arrays
@@ -327,8 +366,8 @@ class HnswIndex:
             If any setting or array is missing, of the wrong type or shape,
             or inconsistent with the rest (the input is treated as untrusted).
         """
-        if not isinstance(meta, dict) or meta.get("version") != _STATE_VERSION:
-            raise ValueError(f"HNSW state must be a dict with version {_STATE_VERSION}")
+        if not isinstance(meta, dict) or meta.get("version") not in (1, _STATE_VERSION):
+            raise ValueError(f"HNSW state must be a dict with version 1 or {_STATE_VERSION}")
         try:
             index = cls(
                 meta["dim"],
@@ -345,6 +384,8 @@ class HnswIndex:
             index._rng.bit_generator.state = meta["rng"]
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"corrupted HNSW state: {error}") from None
+        if meta["version"] == 1 and isinstance(arrays, dict):  # version 1 linked every vector at once
+            arrays = {**arrays, "waiting": np.zeros(0, dtype=np.int64)}
         index._restore(arrays, entry, max_level, next_id)
         return index
 
@@ -434,13 +475,29 @@ class HnswIndex:
         self._links.grow(capacity)
 
     def _insert(self, slot: int, row: np.ndarray, ident: int, level: int) -> None:
-        """Store ``row`` at ``slot`` and link it into layers ``0 .. level``."""
+        """Store ``row`` at ``slot`` with top layer ``level``; queue it, and link what is due (module docstring)."""
         self._stored[slot] = row
         self._ids[slot] = ident
         self._levels[slot] = level
-        self._top.inserted(level)
         self._slot_of[ident] = slot
         self._links.add_node(slot, level)
+        self._waiting.append(slot)
+        if len(self) > self._exact_threshold // 2:
+            self._link_waiting(LINKS_PER_INSERT)
+
+    def _link_waiting(self, count: int) -> None:
+        """Link the ``count`` oldest waiting slots (all, if fewer wait) into the graph, oldest first.
+
+        Each leaves the queue just before it is linked, so the graph it is
+        linked into holds exactly the slots linked before it.
+        """
+        for _ in range(min(count, len(self._waiting))):
+            self._link(self._waiting.pop(0))
+
+    def _link(self, slot: int) -> None:
+        """Link the stored ``slot`` into layers ``0 .. its level`` of the graph of the linked slots."""
+        level = int(self._levels[slot])
+        self._top.inserted(level)
         if self._entry < 0:
             self._entry, self._max_level = slot, level
             return
@@ -452,6 +509,15 @@ class HnswIndex:
         if level > self._max_level:
             self._entry, self._max_level = slot, level
 
+    def _linked_levels(self) -> np.ndarray:
+        """``levels[:high]`` with waiting slots at -1 (as if absent): the levels of the graph's nodes."""
+        levels = self._levels[: self._high]
+        if not self._waiting:
+            return levels
+        levels = levels.copy()
+        levels[self._waiting] = -1
+        return levels
+
     def _descend(self, query: np.ndarray, floor: int) -> list[tuple[float, int]]:
         """Find an entry to layer ``floor`` from the top; return ``[(-score, slot)]``.
 
@@ -462,7 +528,7 @@ class HnswIndex:
         product over the node's link row per step, no heaps, no visited marks.
         """
         stored, upper = self._stored, self._links.upper
-        top_layer, top = self._top.get(self._levels[: self._high])
+        top_layer, top = self._top.get(self._linked_levels())
         if top.shape[0] and top_layer > floor:
             scores = row_dots(stored.take(top, axis=0), query)
             best = int(scores.argmax())
@@ -505,8 +571,11 @@ class HnswIndex:
         self._links.set(node, layer, candidates[chosen])
 
     def _remove_slot(self, slot: int) -> None:
-        """Unlink ``slot``, repair the lists that pointed to it, free the slot."""
+        """Unlink ``slot`` (or take it off the waiting queue), repair the lists that pointed to it, free the slot."""
         level = int(self._levels[slot])
+        if slot in self._waiting:  # never linked: nothing points to it
+            self._waiting.remove(slot)
+            level = -1
         for layer in range(level + 1):
             outgoing = self._links.neighbours(slot, layer)
             for holder in self._links.in_links(slot, layer, self._high).tolist():
@@ -520,12 +589,10 @@ class HnswIndex:
         self._top.removed()
         self._stored[slot] = 0.0
         heapq.heappush(self._free, slot)
-        if slot == self._entry:
-            if self._slot_of:
-                self._entry = int(np.argmax(self._levels[: self._high]))
-                self._max_level = int(self._levels[self._entry])
-            else:
-                self._entry, self._max_level = -1, -1
+        if slot == self._entry:  # the new entry: a linked node of the top level, if any is left
+            levels = self._linked_levels()
+            best = int(np.argmax(levels)) if levels.shape[0] else -1
+            self._entry, self._max_level = (best, int(levels[best])) if best >= 0 and levels[best] >= 0 else (-1, -1)
 
     def _new_epoch(self) -> int:
         """Start a new visited generation; the sentinel slot (index -1) counts as visited."""
@@ -691,16 +758,36 @@ class HnswIndex:
             norms = np.sqrt(np.einsum("ij,ij->i", stored[live], stored[live]))
             if np.abs(norms - 1.0).max() > 1e-3:
                 raise ValueError("corrupted HNSW state: cosine vectors are not unit length")
-        if live.any():
-            if not (0 <= entry < high and live[entry] and levels[entry] == max_level == levels.max()):
-                raise ValueError("corrupted HNSW state: entry point is not a live node of the top level")
+        waiting = self._waiting_mask(arrays.get("waiting"), live)
+        linked = live & ~waiting
+        if linked.any():
+            if not (0 <= entry < high and linked[entry] and levels[entry] == max_level == levels[linked].max()):
+                raise ValueError("corrupted HNSW state: entry point is not a linked node of the top level")
         elif entry != -1 or max_level != -1:
-            raise ValueError("corrupted HNSW state: an empty index has an entry point")
+            raise ValueError("corrupted HNSW state: an index without linked nodes has an entry point")
         links = HnswLinks.from_arrays(self.m, arrays, levels)
+        if waiting.any() and not links.unlinked(np.flatnonzero(waiting), high):
+            raise ValueError("corrupted HNSW state: a waiting node has links or is linked to")
         self._stored, self._ids, self._levels = stored, ids, levels
         self._visited = np.zeros(high + 1, dtype=np.int32)
         self._links = links
         self._slot_of = {int(i): int(s) for s, i in enumerate(ids.tolist()) if i >= 0}
         self._free = np.flatnonzero(~live).tolist()
+        self._waiting = arrays["waiting"].tolist()
         self._high = high
         self._entry, self._max_level, self._next_id = entry, max_level, next_id
+
+    def _waiting_mask(self, waiting: object, live: np.ndarray) -> np.ndarray:
+        """Validate a state's ``waiting`` slots against the ``live`` mask; return them as a mask ``(high,)``."""
+        if not isinstance(waiting, np.ndarray) or waiting.dtype != np.int64 or waiting.ndim != 1:
+            raise ValueError("corrupted HNSW state: waiting must be a 1-D int64 array")
+        high = live.shape[0]
+        if ((waiting < 0) | (waiting >= high)).any() or not live[waiting].all():
+            raise ValueError("corrupted HNSW state: waiting holds a slot that is not a live node")
+        if np.unique(waiting).shape[0] != waiting.shape[0]:
+            raise ValueError("corrupted HNSW state: waiting holds a slot twice")
+        if waiting.shape[0] and int(live.sum()) > self._exact_threshold:
+            raise ValueError("corrupted HNSW state: nodes wait in an index searched through its graph")
+        mask = np.zeros(high, dtype=bool)
+        mask[waiting] = True
+        return mask

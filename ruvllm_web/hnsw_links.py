@@ -84,6 +84,18 @@ class HnswLinks:
         holders = [s for s, block in self.upper.items() if block.shape[0] >= layer and (block[layer - 1] == slot).any()]
         return np.array(sorted(holders), dtype=np.int64)
 
+    def unlinked(self, slots: np.ndarray, high: int) -> bool:
+        """Whether ``slots`` have no links on any layer and no slot below ``high`` links to them."""
+        own = self.layer0[slots]
+        blocks = [self.upper[s] for s in slots.tolist() if s in self.upper]
+        if (own >= 0).any() or any((block >= 0).any() for block in blocks):
+            return False
+        targets = np.zeros(high + 1, dtype=bool)
+        targets[slots] = True  # index -1 (padding) lands on the extra last entry, left False
+        if targets[self.layer0[:high]].any():
+            return False
+        return not any(targets[block].any() for block in self.upper.values())
+
     @property
     def nbytes(self) -> int:
         """Bytes held by link arrays."""

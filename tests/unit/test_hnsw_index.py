@@ -274,7 +274,11 @@ def test_corrupted_blobs_are_refused() -> None:
         lambda meta, arrays: meta.__setitem__("metric", "hamming"),
         lambda meta, arrays: meta.__setitem__("rng", {"bit_generator": "nope"}),
         lambda meta, arrays: meta.pop("m"),
-        lambda meta, arrays: meta.__setitem__("version", 2),
+        lambda meta, arrays: meta.__setitem__("version", 3),
+        lambda meta, arrays: arrays.pop("waiting"),
+        lambda meta, arrays: arrays.__setitem__("waiting", np.array([0], dtype=np.int32)),
+        lambda meta, arrays: arrays.__setitem__("waiting", np.array([5], dtype=np.int64)),  # 60 > threshold 0
+        lambda meta, arrays: arrays.__setitem__("waiting", np.array([60], dtype=np.int64)),
     ],
 )
 def test_inconsistent_state_is_refused(tamper) -> None:
@@ -289,10 +293,12 @@ def test_inconsistent_state_is_refused(tamper) -> None:
 _VECTORS = np.random.default_rng(13).standard_normal((24, 6)).astype(np.float32)
 
 
+@pytest.mark.parametrize("threshold", [0, 8])
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["add", "remove", "readd"]), st.integers(0, 23)), max_size=60))
-def test_any_interleaving_keeps_every_vector_findable(operations) -> None:
-    index = HnswIndex(6, m=4, ef_construction=16, ef_search=8, exact_threshold=0)
+def test_any_interleaving_keeps_every_vector_findable(threshold, operations) -> None:
+    """With ``exact_threshold`` 8, vectors wait while the index holds at most 4 and are linked later."""
+    index = HnswIndex(6, m=4, ef_construction=16, ef_search=8, exact_threshold=threshold)
     live: dict[int, int] = {}
     removed: set[int] = set()
     for action, row in operations:
@@ -308,6 +314,7 @@ def test_any_interleaving_keeps_every_vector_findable(operations) -> None:
             index.add(_VECTORS[row], id=ident)
             live[ident] = row
     assert len(index) == len(live)
+    assert index.waiting == 0 or len(index) <= threshold, "a graph-searched index has unlinked vectors"
     loaded = HnswIndex.from_bytes(index.to_bytes())
     for ident, row in live.items():
         copies = {i for i, r in live.items() if r == row}  # the same vector may be added twice
@@ -318,3 +325,58 @@ def test_any_interleaving_keeps_every_vector_findable(operations) -> None:
             np.testing.assert_array_equal(a, b)
     everything, _ = index.search(_VECTORS[0], 30)
     assert sorted(everything.tolist()) == sorted(live)
+
+
+def test_small_indexes_link_lazily_into_the_graph_eager_linking_builds() -> None:
+    data = clustered(170, 8, 21)
+    lazy, eager = HnswIndex(8, m=4, exact_threshold=200, seed=5), HnswIndex(8, m=4, exact_threshold=0, seed=5)
+    waiting = []
+    for row in data:
+        lazy.add(row)
+        eager.add(row)
+        waiting.append(lazy.waiting)
+    # stored only up to 200 // 2 vectors, then LINKS_PER_INSERT - 1 = 2 fewer waiting per insert
+    assert waiting[:100] == list(range(1, 101)) and waiting[100:150] == list(range(98, -1, -2))
+    assert eager.waiting == 0 and all(w == 0 for w in waiting[149:])
+    assert int((lazy.to_state()[1]["levels"] >= 1).sum()) > 20, "many upper-layer nodes wait together"
+    (lazy_meta, lazy_arrays), (eager_meta, eager_arrays) = lazy.to_state(), eager.to_state()
+    for name, array in eager_arrays.items():
+        np.testing.assert_array_equal(lazy_arrays[name], array, err_msg=name)
+    assert (lazy_meta["entry"], lazy_meta["max_level"]) == (eager_meta["entry"], eager_meta["max_level"])
+    batch = HnswIndex(8, m=4, exact_threshold=200, seed=5)
+    batch.add_batch(data)
+    assert batch.to_bytes() == lazy.to_bytes()
+
+
+def test_waiting_vectors_round_trip_and_lowering_the_threshold_links_them() -> None:
+    data = clustered(60, 8, 22)
+    index = HnswIndex(8, exact_threshold=40, seed=2)
+    index.add_batch(data[:25])
+    assert index.waiting == 10
+    loaded = HnswIndex.from_bytes(index.to_bytes())
+    assert loaded.waiting == 10
+    for a, b in zip(loaded.search(data[3], 5), index.search(data[3], 5)):
+        np.testing.assert_array_equal(a, b)
+    index.add_batch(data[25:])
+    loaded.add_batch(data[25:])
+    assert index.to_bytes() == loaded.to_bytes() and index.waiting == 0
+    small = HnswIndex(8, exact_threshold=40, seed=2)
+    small.add_batch(data[:15])
+    assert small.waiting == 15
+    small.exact_threshold = 0  # the graph is searched from now on: every vector is linked first
+    assert small.waiting == 0
+    for i, row in enumerate(data[:15]):
+        ids, _ = small.search(row, 1)
+        assert ids.tolist() == [i]
+    with pytest.raises(ValueError):
+        small.exact_threshold = -1
+
+
+def test_version_1_states_load_as_fully_linked() -> None:
+    index = HnswIndex(8, m=4, exact_threshold=0)
+    index.add_batch(clustered(50, 8, 23))
+    meta, arrays = index.to_state()
+    meta["version"] = 1
+    del arrays["waiting"]
+    loaded = HnswIndex.from_state(meta, arrays)
+    assert loaded.waiting == 0 and loaded.to_bytes() == index.to_bytes()
