@@ -86,23 +86,25 @@ def percentiles(samples_us: list[float]) -> dict[str, float]:
 def timed_in_turn(calls: dict[str, Callable[[np.ndarray], object]], queries: np.ndarray, warmup: int) -> dict[str, dict]:
     """Time every call once per query, the calls taking turns, after ``warmup`` untimed rounds.
 
-    Round ``i`` runs each call in order, call ``j`` on query
-    ``(i + j * n // len(calls)) mod n``: every call sees every query once,
-    a change of the machine's speed during the run reaches all calls alike,
-    and no call runs on the query the call before it just searched (whose
-    rows that call left in the cache).
+    Round ``i`` runs all calls, starting with call ``i mod len(calls)`` and
+    wrapping around, call ``j`` on query ``(i + j * n // len(calls)) mod n``:
+    every call sees every query once, a change of the machine's speed during
+    the run reaches all calls alike, no call runs on the query the call before
+    it just searched (whose rows would still be cached), and each call follows
+    each other call equally often (a brute-force scan of every row evicts
+    more of the cache than an adapter's forward pass).
     """
-    n, stride = queries.shape[0], max(1, queries.shape[0] // len(calls))
-    for i in range(warmup):
-        for j, call in enumerate(calls.values()):
-            call(queries[(i + j * stride) % n])
-    samples: dict[str, list[float]] = {name: [] for name in calls}
-    for i in range(n):
-        for j, (name, call) in enumerate(calls.items()):
-            q = queries[(i + j * stride) % n]
+    names = list(calls)
+    n, stride = queries.shape[0], max(1, queries.shape[0] // len(names))
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(-warmup, n):
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
+            q = queries[(i + names.index(name) * stride) % n]
             started = time.perf_counter()
-            call(q)
-            samples[name].append((time.perf_counter() - started) * 1e6)
+            calls[name](q)
+            if i >= 0:
+                samples[name].append((time.perf_counter() - started) * 1e6)
     return {name: percentiles(values) for name, values in samples.items()}
 
 
