@@ -125,7 +125,9 @@ class HnswIndex:
         Seed of the level generator; the same calls with the same seed build
         the same graph.
     exact_threshold : int
-        Indexes of at most this many vectors are searched exactly.
+        Indexes of at most this many vectors are searched exactly, and link
+        their vectors into the graph lazily (module docstring); 0 links
+        every vector on insert and always walks the graph.
     """
 
     def __init__(
