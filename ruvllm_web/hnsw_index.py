@@ -28,9 +28,9 @@ their graph is built only as the index approaches that size: while it holds
 at most ``exact_threshold // 2`` vectors, a new vector is only stored and
 waits; from then on every insert queues its vector and links the
 :data:`LINKS_PER_INSERT` oldest waiting ones into the graph, in insertion
-order, so the queue is empty by ``3/4`` of ``exact_threshold``, before any
-search needs the graph (a search walks the graph only beyond
-``exact_threshold`` vectors). Linking in insertion order builds the graph
+order, so the queue is empty once the index holds ``exact_threshold``
+vectors, before any search needs the graph (a search walks the graph only
+beyond ``exact_threshold`` vectors; removals only empty the queue sooner). Linking in insertion order builds the graph
 that linking at once would have built, link for link, unless vectors are
 removed while others wait. A small index (a router's few hundred patterns)
 thus never pays for a graph it does not search.
@@ -91,10 +91,11 @@ _MAX_LEVEL = 32
 #: rose from 0.9955 to 0.998.
 MAX_EXPANSION_BATCH = 8
 #: Waiting vectors linked per insert once the index holds more than
-#: ``exact_threshold // 2`` (the new one joins the queue first): the queue shrinks
-#: by ``LINKS_PER_INSERT - 1`` per insert, so it is empty after another
-#: ``exact_threshold // 4`` inserts, and an insert costs at most this many links.
-LINKS_PER_INSERT = 3
+#: ``exact_threshold // 2`` (the new one joins the queue first): the queue, at most
+#: ``exact_threshold // 2`` long, shrinks by one per insert, so it is empty by the
+#: time the index holds ``exact_threshold`` vectors, and an insert costs at most
+#: two links (one more than linking every vector at once).
+LINKS_PER_INSERT = 2
 _SNAPSHOT_KIND = "HnswIndex"
 #: Version 2 adds the ``waiting`` array (slots not yet linked, oldest first); version 1 loads with none.
 _STATE_VERSION = 2

@@ -328,16 +328,16 @@ def test_any_interleaving_keeps_every_vector_findable(threshold, operations) -> 
 
 
 def test_small_indexes_link_lazily_into_the_graph_eager_linking_builds() -> None:
-    data = clustered(170, 8, 21)
+    data = clustered(230, 8, 21)
     lazy, eager = HnswIndex(8, m=4, exact_threshold=200, seed=5), HnswIndex(8, m=4, exact_threshold=0, seed=5)
     waiting = []
     for row in data:
         lazy.add(row)
         eager.add(row)
         waiting.append(lazy.waiting)
-    # stored only up to 200 // 2 vectors, then LINKS_PER_INSERT - 1 = 2 fewer waiting per insert
-    assert waiting[:100] == list(range(1, 101)) and waiting[100:150] == list(range(98, -1, -2))
-    assert eager.waiting == 0 and all(w == 0 for w in waiting[149:])
+    # stored only up to 200 // 2 vectors, then LINKS_PER_INSERT - 1 = 1 fewer waiting per insert
+    assert waiting[:100] == list(range(1, 101)) and waiting[100:200] == list(range(99, -1, -1))
+    assert eager.waiting == 0 and all(w == 0 for w in waiting[199:])
     assert int((lazy.to_state()[1]["levels"] >= 1).sum()) > 20, "many upper-layer nodes wait together"
     (lazy_meta, lazy_arrays), (eager_meta, eager_arrays) = lazy.to_state(), eager.to_state()
     for name, array in eager_arrays.items():
@@ -352,9 +352,9 @@ def test_waiting_vectors_round_trip_and_lowering_the_threshold_links_them() -> N
     data = clustered(60, 8, 22)
     index = HnswIndex(8, exact_threshold=40, seed=2)
     index.add_batch(data[:25])
-    assert index.waiting == 10
+    assert index.waiting == 15
     loaded = HnswIndex.from_bytes(index.to_bytes())
-    assert loaded.waiting == 10
+    assert loaded.waiting == 15
     for a, b in zip(loaded.search(data[3], 5), index.search(data[3], 5)):
         np.testing.assert_array_equal(a, b)
     index.add_batch(data[25:])
