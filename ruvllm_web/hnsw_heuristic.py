@@ -7,6 +7,15 @@ directions instead of many links into one cluster, which is what keeps the
 graph navigable on clustered data. Neither of the paper's optional
 extensions (extendCandidates, keepPrunedConnections) is used, as in hnswlib.
 
+Duplicates of the base (candidates whose stored row equals the base's) are
+the one case the paper's test gets wrong: such a candidate lies at the base,
+so no other candidate can be closer to the base than to it, and keeping one
+would reject every later candidate, leaving the base linked to its copies
+only. A set of identical vectors then becomes a trap that a search entering
+it cannot leave. So a copy of the base is kept without rejecting anyone, and
+at most ``limit // 2`` copies are kept (at least one), leaving room for
+links that lead elsewhere. Without duplicates the choice is the paper's.
+
 Vectorised form: ``best_other[i]`` holds max over kept r of closeness(i, r).
 Keeping r raises it for the candidates after r with one matrix-vector
 product, so the cost is one ``(c, width) @ (width,)`` product per kept
@@ -21,7 +30,9 @@ import numpy as np
 from ruvllm_web.hnsw_metric import Metric
 
 
-def select_neighbours(rows: np.ndarray, scores: np.ndarray, offset: float, limit: int, metric: Metric) -> np.ndarray:
+def select_neighbours(
+    rows: np.ndarray, scores: np.ndarray, offset: float, limit: int, metric: Metric, base: np.ndarray
+) -> np.ndarray:
     """Choose at most ``limit`` neighbours of a base element.
 
     Parameters
@@ -36,6 +47,8 @@ def select_neighbours(rows: np.ndarray, scores: np.ndarray, offset: float, limit
     limit : int
         Most neighbours to keep.
     metric : Metric
+    base : ndarray, shape (width,), float32
+        The base's stored row (to recognise its exact duplicates).
 
     Returns
     -------
@@ -48,6 +61,8 @@ def select_neighbours(rows: np.ndarray, scores: np.ndarray, offset: float, limit
         return np.arange(count)
     closeness_to_base = scores + np.float32(offset) if offset else scores
     best_other = np.full(count, -np.inf, dtype=np.float32)
+    duplicate = _duplicates(rows, base)
+    copies_left = max(1, limit // 2)
     kept: list[int] = []
     start = 0
     while len(kept) < limit and start < count:
@@ -56,9 +71,23 @@ def select_neighbours(rows: np.ndarray, scores: np.ndarray, offset: float, limit
         if not admissible[first]:
             break
         chosen = start + first
-        kept.append(chosen)
         start = chosen + 1
+        if duplicate[chosen]:  # at the base: kept (within its budget), rejects nobody
+            if copies_left:
+                copies_left -= 1
+                kept.append(chosen)
+            continue
+        kept.append(chosen)
         if start < count:
             tail = best_other[start:]
             np.maximum(tail, metric.pair_scores(rows[start:], rows[chosen]), out=tail)
     return np.array(kept, dtype=np.int64)
+
+
+def _duplicates(rows: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """``(c,)`` bool: which ``rows`` equal ``base`` exactly (the first column screens, then whole rows)."""
+    duplicate = np.zeros(rows.shape[0], dtype=bool)
+    same_first = np.flatnonzero(rows[:, 0] == base[0])
+    if same_first.shape[0]:
+        duplicate[same_first] = (rows[same_first] == base).all(axis=1)
+    return duplicate
