@@ -147,7 +147,7 @@ class MicroLoRA:
         rng = np.random.default_rng(self.seed)
         self._at[...] = rng.standard_normal((self.dim, self.rank)).T / math.sqrt(self.dim)
         self._b.fill(0.0)
-        self._alpha_b.fill(0.0)
+        self._b_changed()
         self._slots.fill(0.0)
         self._pending.fill(0.0)
         self._pending_count = 0
@@ -155,7 +155,6 @@ class MicroLoRA:
         self._output_buffer.fill(0.0)
         self._has_input = False
         self._adapt_count = 0
-        self._weight_bound = math.sqrt(float(self._flat.dot(self._flat))) * (1.0 + 1e-6)
 
     @property
     def alpha(self) -> float:
@@ -567,8 +566,7 @@ class MicroLoRA:
             raise ValueError("invalid MicroLoRA state: weights exceed max_weight_norm")
         if pending_count == 0 and pending.any():
             raise ValueError("invalid MicroLoRA state: pending gradients without a pending count")
-        np.multiply(lora._b, lora._alpha_f32, out=lora._alpha_b)
-        lora._weight_bound = math.sqrt(weight_sq) * (1.0 + 1e-6)
+        lora._b_changed()
         lora._last[...] = last_input
         lora._has_input = has_input
         lora._pending[...] = pending
