@@ -30,9 +30,9 @@ waits; from then on every insert queues its vector and links the
 :data:`LINKS_PER_INSERT` oldest waiting ones into the graph, in insertion
 order, so the queue is empty once the index holds ``exact_threshold``
 vectors, before any search needs the graph (a search walks the graph only
-beyond ``exact_threshold`` vectors; removals only empty the queue sooner). Linking in insertion order builds the graph
-that linking at once would have built, link for link, unless vectors are
-removed while others wait. A small index (a router's few hundred patterns)
+beyond ``exact_threshold`` vectors; removals only empty the queue sooner).
+Linking in insertion order builds the graph that linking at once would have
+built, link for link, unless vectors are removed while others wait. A small index (a router's few hundred patterns)
 thus never pays for a graph it does not search.
 
 Storage: stored rows (see :mod:`ruvllm_web.hnsw_metric`) live in one

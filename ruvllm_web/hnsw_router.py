@@ -104,12 +104,11 @@ def vote_weight(similarity: float, success_rate: float) -> float:
 LATENCY_WINDOW = 1000
 _SNAPSHOT_KIND = "HnswRouter"
 _STATE_VERSION = 1
+_RECORD_FIELDS = [f for f in fields(PatternRecord) if f.name != "id"]
 #: The fields of a pattern, in :class:`PatternRecord`'s order, without its ``id``.
-_FIELDS = tuple(f.name for f in fields(PatternRecord) if f.name != "id")
+_FIELDS = tuple(f.name for f in _RECORD_FIELDS)
 #: The mutable record the router holds per pattern: :class:`PatternRecord`'s fields without ``id``.
-_Pattern = make_dataclass(
-    "_Pattern", [(f.name, f.type) for f in fields(PatternRecord) if f.name != "id"], slots=True
-)
+_Pattern = make_dataclass("_Pattern", [(f.name, f.type) for f in _RECORD_FIELDS], slots=True)
 #: ``_values(pattern)`` is the tuple of a pattern's fields in ``_FIELDS`` order.
 _values = attrgetter(*_FIELDS)
 
