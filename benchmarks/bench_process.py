@@ -86,25 +86,27 @@ def percentiles(samples_us: list[float]) -> dict[str, float]:
 def timed_in_turn(calls: dict[str, Callable[[np.ndarray], object]], queries: np.ndarray, warmup: int) -> dict[str, dict]:
     """Time every call once per query, the calls taking turns, after ``warmup`` untimed rounds.
 
-    Round ``i`` runs all calls, starting with call ``i mod len(calls)`` and
-    wrapping around, call ``j`` on query ``(i + j * n // len(calls)) mod n``:
+    Round ``i`` runs all calls in their cyclic order starting with call
+    ``i mod len(calls)``, call ``j`` on query ``(i + j * n // len(calls)) mod n``:
     every call sees every query once, a change of the machine's speed during
-    the run reaches all calls alike, no call runs on the query the call before
-    it just searched (whose rows would still be cached), and each call follows
-    each other call equally often (a brute-force scan of every row evicts
-    more of the cache than an adapter's forward pass).
+    the run reaches all calls alike, and no call runs on the query the call
+    before it just searched (whose rows would still be cached). A call still
+    runs right after the one before it in ``calls`` in all but the first
+    turn of a round, so it inherits that call's effect on the cache (a
+    brute-force scan of every row evicts more than an adapter's pass).
     """
     names = list(calls)
-    n, stride = queries.shape[0], max(1, queries.shape[0] // len(names))
+    k = len(names)
+    n, stride = queries.shape[0], max(1, queries.shape[0] // k)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for i in range(-warmup, n):
-        shift = i % len(names)
-        for name in names[shift:] + names[:shift]:
-            q = queries[(i + names.index(name) * stride) % n]
+        for turn in range(k):
+            j = (i + turn) % k
+            q = queries[(i + j * stride) % n]
             started = time.perf_counter()
-            calls[name](q)
+            calls[names[j]](q)
             if i >= 0:
-                samples[name].append((time.perf_counter() - started) * 1e6)
+                samples[names[j]].append((time.perf_counter() - started) * 1e6)
     return {name: percentiles(values) for name, values in samples.items()}
 
 

@@ -106,8 +106,8 @@ def held_out() -> dict[str, object]:
             "routed_to_new_agent_at_end": round(float(final), 4)}
 
 
-def cluster_data(noise: float, seed: int) -> tuple[np.ndarray, Callable[[int, int], np.ndarray]]:
-    """Unit centres ``(CLUSTERS, DIM)`` and ``draw(cluster, n)`` -> ``n`` unit rows around that centre."""
+def cluster_data(noise: float, seed: int) -> Callable[[int, int], np.ndarray]:
+    """``draw(cluster, n)`` -> ``n`` unit rows ``(n, DIM)`` around one of ``CLUSTERS`` random unit centres."""
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((CLUSTERS, DIM))
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
@@ -116,7 +116,7 @@ def cluster_data(noise: float, seed: int) -> tuple[np.ndarray, Callable[[int, in
         rows = centres[cluster] + noise * rng.standard_normal((n, DIM)) / np.sqrt(DIM)
         return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
 
-    return centres, draw
+    return draw
 
 
 def agent_of(cluster: int, shift: int = 0) -> str:
@@ -126,7 +126,7 @@ def agent_of(cluster: int, shift: int = 0) -> str:
 
 def clusters(noise: float) -> dict[str, object]:
     """Relabel three requests per cluster, then check fresh requests of every cluster."""
-    _, draw = cluster_data(noise, seed=7)
+    draw = cluster_data(noise, seed=7)
     engine = IntelligentLLM(IntelligentConfig.with_dim(DIM))
     for cluster in range(CLUSTERS):
         for row in draw(cluster, PER_CLUSTER):
@@ -139,7 +139,7 @@ def clusters(noise: float) -> dict[str, object]:
 
 def failures_only(noise: float) -> dict[str, object]:
     """Outcomes-only feedback: how many ``record_outcome(False)`` until a route changes agent."""
-    _, draw = cluster_data(noise, seed=11)
+    draw = cluster_data(noise, seed=11)
     engine = IntelligentLLM(IntelligentConfig.with_dim(DIM))
     for cluster in range(CLUSTERS):
         for i, row in enumerate(draw(cluster, PER_CLUSTER)):
