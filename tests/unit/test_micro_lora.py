@@ -108,11 +108,12 @@ def test_zero_allocation_paths_allocate_nothing(dim: int) -> None:
     baseline_net, baseline_peak = _traced_growth(lambda: None)
     for call in (lambda: lora.forward_into(x, out), lora.forward_buffers):
         net, peak = _traced_growth(call)
-        # Nothing beyond what an empty loop shows: not one (dim,) array, not a numpy scalar. The net
-        # figure may differ from the empty loop's by one interpreter-internal block (seen: 64 vs 32
-        # bytes); anything kept per call would be 2000 times larger.
+        # Not one (dim,) array, kept or transient. Both figures may exceed the empty loop's by a small
+        # interpreter object (a shape tuple that missed the free list: peaks of +16 locally and +48
+        # in CI); a (dim,) array is at least 4 * dim bytes, and anything kept per call would show
+        # 2000 times over in the net figure.
         assert net <= baseline_net + 64
-        assert peak <= baseline_peak + 16 < 4 * dim
+        assert peak <= baseline_peak + 128 < 4 * dim
     # The allocating path does allocate (the check can see an allocation).
     _, peak = _traced_growth(lambda: lora.forward(x))
     assert peak >= baseline_peak + 4 * dim
