@@ -47,8 +47,9 @@ product (:mod:`ruvllm_web.hnsw_top`), the layers below them are walked
 greedily (one product over a node's link row per step). On the bottom layer
 each step takes up to :func:`expansion_batch` unexpanded nodes that still
 beat the worst kept result, gathers their padded link rows at once, drops
-visited nodes with one gather-compare against an epoch-stamped int32 array
-(the padding -1 indexes a sentinel slot that is always "visited"), scores
+visited nodes with one gather from a boolean "unvisited" mask (the padding -1
+indexes a sentinel slot that is never unvisited; a search clears the marks it
+set, all at once, when it ends), scores
 the rest with one ``(n, width) @ (width,)`` product against the negated
 query, keeps those below the worst kept negated score, and merges them into
 the kept list (a sorted list of ``(-score, slot)`` trimmed to ``ef``, which
@@ -84,11 +85,14 @@ DEFAULT_EXACT_THRESHOLD = 5000
 FILTER_EXACT_RATIO = 5
 _MAX_ID = 2**63 - 1
 _MAX_LEVEL = 32
-#: A beam of width ``ef`` expands up to ``min(MAX_EXPANSION_BATCH, 1 + ef // 4)``
-#: nodes per step. Measured inside Pyodide, 3,000 x 384 clustered, defaults: one
-#: node per step takes 166 kernel calls per insert, batches of up to 8 take 29
-#: for 7% more rows scored; build time per vector fell 3.3x, recall@10 at ef 16
-#: rose from 0.9955 to 0.998.
+#: A beam of width ``ef`` expands up to ``min(MAX_EXPANSION_BATCH, 3 + ef // 16)``
+#: nodes per step: fewer steps cost fewer numpy calls, larger batches expand
+#: nodes a smaller one would have dropped. Measured inside Pyodide, 3,000 x 384
+#: clustered: one node per step takes 166 kernel calls per insert, batches of
+#: up to 8 take 29 for 7% more rows scored (build 3.3x faster). Searches at
+#: 10k and 100k x 384, batch sizes interleaved in one process: at ef 32, 4-5
+#: nodes beat 8 by 7-10% at equal recall; at ef 16, 3-5 are within 2%; at
+#: ef 64, 5-8 within 3%. Insert beams (ef_construction >= 80) keep 8.
 MAX_EXPANSION_BATCH = 8
 #: Waiting vectors linked per insert once the index holds more than
 #: ``exact_threshold // 2`` (the new one joins the queue first): the queue, at most
@@ -101,9 +105,16 @@ _SNAPSHOT_KIND = "HnswIndex"
 _STATE_VERSION = 2
 
 
+def _unvisited_mask(capacity: int) -> np.ndarray:
+    """All of ``capacity`` slots unvisited, plus the sentinel slot (index -1, the links' padding), never unvisited."""
+    mask = np.ones(capacity + 1, dtype=bool)
+    mask[-1] = False
+    return mask
+
+
 def expansion_batch(ef: int) -> int:
     """Nodes a beam of width ``ef`` expands together per step (see :data:`MAX_EXPANSION_BATCH`)."""
-    return min(MAX_EXPANSION_BATCH, 1 + ef // 4)
+    return min(MAX_EXPANSION_BATCH, 3 + ef // 16)
 
 
 class HnswIndex:
@@ -155,8 +166,7 @@ class HnswIndex:
         self._stored = np.zeros((0, self._metric.width), dtype=np.float32)
         self._ids = np.zeros(0, dtype=np.int64)
         self._levels = np.zeros(0, dtype=np.int32)
-        self._visited = np.zeros(1, dtype=np.int32)
-        self._epoch = 0
+        self._unvisited = _unvisited_mask(0)
         self._links = HnswLinks(self.m, 0)
         self._top = TopLayers()
         self._slot_of: dict[int, int] = {}
@@ -207,7 +217,7 @@ class HnswIndex:
     @property
     def nbytes(self) -> int:
         """Bytes of numpy storage held (vectors, links, ids, levels, visited marks)."""
-        arrays = (self._stored, self._ids, self._levels, self._visited)
+        arrays = (self._stored, self._ids, self._levels, self._unvisited)
         return sum(a.nbytes for a in arrays) + self._links.nbytes
 
     def ids(self) -> np.ndarray:
@@ -262,6 +272,17 @@ class HnswIndex:
         k = as_int(k, "k", 1)
         ef = self.ef_search if ef is None else as_int(ef, "ef", 1)
         allowed_slots = None if allowed is None else self._allowed_slots(allowed)
+        return self._search_valid(vector, k, ef, allowed_slots)
+
+    def _search_valid(
+        self, vector: np.ndarray, k: int, ef: int, allowed_slots: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`search` of a validated query ``(dim,)`` float32, ``k, ef >= 1`` and filter slots (or ``None``).
+
+        For callers inside the package that validated the query themselves
+        (the router's route path); raises ``ValueError`` only for a zero
+        query under cosine.
+        """
         query_row, _ = self._metric.query_row(vector)
         pool = len(self) if allowed_slots is None else allowed_slots.shape[0]
         count = min(k, pool)
@@ -280,9 +301,8 @@ class HnswIndex:
             slots, internal = self._graph_search(query_row, count, max(ef, count), mask.tobytes())
             if slots.shape[0] < count:
                 slots, internal = self._exact(query_row, count, allowed_slots)
-        scores = self._metric.final_scores(self._stored[slots], internal, vector)
-        order = np.argsort(-scores, kind="stable")
-        return self._ids[slots[order]], scores[order]
+        slots, scores = self._metric.final_results(self._stored, slots, internal, vector)
+        return self._ids[slots], scores
 
     # ---------------------------------------------------------------- mutations
 
@@ -474,7 +494,7 @@ class HnswIndex:
         levels = np.full(capacity, -1, dtype=np.int32)
         levels[:old] = self._levels
         self._stored, self._ids, self._levels = stored, ids, levels
-        self._visited = np.zeros(capacity + 1, dtype=np.int32)
+        self._unvisited = _unvisited_mask(capacity)
         self._links.grow(capacity)
 
     def _insert(self, slot: int, row: np.ndarray, ident: int, level: int) -> None:
@@ -598,15 +618,6 @@ class HnswIndex:
             best = int(np.argmax(levels)) if levels.shape[0] else -1
             self._entry, self._max_level = (best, int(levels[best])) if best >= 0 and levels[best] >= 0 else (-1, -1)
 
-    def _new_epoch(self) -> int:
-        """Start a new visited generation; the sentinel slot (index -1) counts as visited."""
-        self._epoch += 1
-        if self._epoch >= 2**31 - 1:
-            self._visited.fill(0)
-            self._epoch = 1
-        self._visited[-1] = self._epoch
-        return self._epoch
-
     def _beam(
         self, query: np.ndarray, entries: list[tuple[float, int]], ef: int, layer: int, allowed: bytes | None
     ) -> list[tuple[float, int]]:
@@ -623,14 +634,29 @@ class HnswIndex:
         With ``allowed`` (a byte per slot, nonzero = admitted) see
         :meth:`_filtered_beam`.
         """
-        if allowed is not None:
-            return self._filtered_beam(query, entries, ef, layer, allowed)
-        epoch = self._new_epoch()
+        entry_slots = [slot for _, slot in entries]
+        self._unvisited[entry_slots] = False
+        marked: list[list[int] | np.ndarray] = [entry_slots]
+        try:
+            if allowed is None:
+                return self._unfiltered_beam(query, entries, ef, layer, marked)
+            return self._filtered_beam(query, entries, ef, layer, allowed, marked)
+        finally:
+            self._unvisited[np.concatenate(marked)] = True
+
+    def _unfiltered_beam(
+        self,
+        query: np.ndarray,
+        entries: list[tuple[float, int]],
+        ef: int,
+        layer: int,
+        marked: list[list[int] | np.ndarray],
+    ) -> list[tuple[float, int]]:
+        """The loop of :meth:`_beam` without a filter; the slots it marks visited are appended to ``marked``."""
         negated = -query
         batch_size = expansion_batch(ef)
         kept = sorted(entries)
         del kept[ef:]
-        self._visited[[slot for _, slot in entries]] = epoch
         expanded: set[int] = set()
         worst = kept[-1][0] if len(kept) >= ef else math.inf
         start = 0
@@ -645,7 +671,7 @@ class HnswIndex:
                 position += 1
             if not batch:
                 return kept
-            found = self._expand(batch, layer, epoch, negated, worst)
+            found = self._expand(batch, layer, marked, negated, worst)
             start = position
             if found:
                 kept.extend(zip(found.values(), found.keys()))
@@ -656,28 +682,32 @@ class HnswIndex:
                     worst = kept[-1][0]
 
     def _filtered_beam(
-        self, query: np.ndarray, entries: list[tuple[float, int]], ef: int, layer: int, allowed: bytes
+        self,
+        query: np.ndarray,
+        entries: list[tuple[float, int]],
+        ef: int,
+        layer: int,
+        allowed: bytes,
+        marked: list[list[int] | np.ndarray],
     ) -> list[tuple[float, int]]:
-        """:meth:`_beam` with a filter: every node is walked, only admitted ones are kept.
+        """The loop of :meth:`_beam` with a filter: every node is walked, only admitted ones are kept.
 
         Candidates live in a heap of their own, as non-admitted nodes are
-        walked but never kept.
+        walked but never kept. The slots it marks visited are appended to ``marked``.
         """
-        epoch = self._new_epoch()
         negated = -query
         batch_size = expansion_batch(ef)
         candidates = list(entries)
         heapq.heapify(candidates)
         kept = sorted(item for item in entries if allowed[item[1]])
         del kept[ef:]
-        self._visited[[slot for _, slot in entries]] = epoch
         worst = kept[-1][0] if len(kept) >= ef else math.inf
         pop = heapq.heappop
         while candidates and candidates[0][0] <= worst:
             batch = [pop(candidates)[1]]
             while candidates and len(batch) < batch_size and candidates[0][0] <= worst:
                 batch.append(pop(candidates)[1])
-            found = self._expand(batch, layer, epoch, negated, worst)
+            found = self._expand(batch, layer, marked, negated, worst)
             for slot, negative in found.items():
                 heapq.heappush(candidates, (negative, slot))
                 if allowed[slot]:
@@ -689,24 +719,28 @@ class HnswIndex:
         kept.sort()
         return kept
 
-    def _expand(self, batch: list[int], layer: int, epoch: int, negated: np.ndarray, worst: float) -> dict[int, float]:
+    def _expand(
+        self, batch: list[int], layer: int, marked: list[list[int] | np.ndarray], negated: np.ndarray, worst: float
+    ) -> dict[int, float]:
         """Expand the nodes ``batch`` on ``layer``; return ``{slot: -score}`` of their new neighbours below ``worst``.
 
-        One gather of the padded link rows, one visited test (the padding -1
-        indexes the sentinel slot, always visited) and stamp, one gather of
-        the rows and one product with the negated query for all of them.
+        One gather of the padded link rows, one gather of their unvisited
+        marks (the padding -1 indexes the sentinel slot, never unvisited),
+        marking the new ones visited (and appending them to ``marked``), one
+        gather of the rows and one product with the negated query for all of them.
         A dict drops slots listed by two nodes of the batch.
         """
-        visited = self._visited
+        unvisited = self._unvisited
         if layer == 0:
             neighbours = self._links.layer0.take(batch, axis=0).ravel()
         else:
             upper = self._links.upper
             neighbours = np.concatenate([upper[node][layer - 1] for node in batch])
-        neighbours = neighbours.compress(visited.take(neighbours) != epoch)
+        neighbours = neighbours.compress(unvisited.take(neighbours))
         if not neighbours.shape[0]:
             return {}
-        visited[neighbours] = epoch
+        unvisited[neighbours] = False
+        marked.append(neighbours)
         scores = row_dots(self._stored.take(neighbours, axis=0), negated)
         if worst < math.inf:
             better = scores < worst
@@ -716,12 +750,12 @@ class HnswIndex:
     def _graph_search(
         self, query: np.ndarray, count: int, ef: int, allowed: bytes | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Descend, beam-search layer 0, return the best ``count`` ``(slots, internal scores)``."""
+        """Descend, beam-search layer 0, return the best ``count`` ``(slots, internal scores)``, best first."""
         top = self._beam(query, self._descend(query, 0), ef, 0, allowed)[:count]
-        return np.array([s for _, s in top], dtype=np.int64), -np.array([v for v, _ in top], dtype=np.float32)
+        return np.array([s for _, s in top], dtype=np.int64), np.array([-v for v, _ in top], dtype=np.float32)
 
     def _exact(self, query: np.ndarray, count: int, slots: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Score every live slot (or ``slots``) and return the best ``count`` ``(slots, scores)``."""
+        """Score every live slot (or ``slots``) and return the best ``count`` ``(slots, scores)``, best first."""
         if slots is None:
             scores = row_dots(self._stored[: self._high], query)
             scores[self._ids[: self._high] < 0] = -np.inf
@@ -732,6 +766,7 @@ class HnswIndex:
             top = np.argpartition(-scores, count - 1)[:count]
         else:
             top = np.arange(scores.shape[0])
+        top = top[np.argsort(-scores[top], kind="stable")]
         return slots[top], scores[top]
 
     def _restore(self, arrays: dict[str, np.ndarray], entry: int, max_level: int, next_id: int) -> None:
@@ -773,7 +808,7 @@ class HnswIndex:
         if waiting.any() and not links.unlinked(np.flatnonzero(waiting), high):
             raise ValueError("corrupted HNSW state: a waiting node has links or is linked to")
         self._stored, self._ids, self._levels = stored, ids, levels
-        self._visited = np.zeros(high + 1, dtype=np.int32)
+        self._unvisited = _unvisited_mask(high)
         self._links = links
         self._slot_of = {int(i): int(s) for s, i in enumerate(ids.tolist()) if i >= 0}
         self._free = np.flatnonzero(~live).tolist()

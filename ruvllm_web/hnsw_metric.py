@@ -23,6 +23,8 @@ row of a stored row plus a constant ``offset`` so that
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ruvllm_web.row_scores import row_dots
@@ -69,10 +71,11 @@ class Metric:
         common scale: 0 for cosine/dot, ``-|q|^2 / 2`` for l2.
         """
         if self.name == "cosine":
-            norm = float(np.sqrt(np.dot(vector.astype(np.float64), vector)))
+            wide = vector.astype(np.float64)
+            norm = math.sqrt(float(wide.dot(wide)))
             if norm == 0.0:
                 raise ValueError(f"{what} is a zero vector, which has no cosine similarity")
-            return (vector / norm).astype(np.float32), 0.0
+            return vector / norm, 0.0  # float32: a Python float does not widen the array (NEP 50)
         if self.name == "dot":
             return vector, 0.0
         row = np.empty(self.width, dtype=np.float32)
@@ -96,19 +99,30 @@ class Metric:
             scores += np.float32(offset)
         return scores
 
-    def final_scores(self, stored: np.ndarray, internal: np.ndarray, query: np.ndarray) -> np.ndarray:
-        """Turn internal scores of result rows into the scores :meth:`HnswIndex.search` returns.
+    def final_results(
+        self, stored: np.ndarray, slots: np.ndarray, internal: np.ndarray, query: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Turn result slots in internal order into ``(slots, scores)`` as :meth:`HnswIndex.search` returns them.
 
         Parameters
         ----------
-        stored : ndarray, shape (k, width)
-            The result rows.
-        internal : ndarray, shape (k,)
+        stored : ndarray, shape (capacity, width)
+            All stored rows.
+        slots : ndarray, shape (k,)
+            The result slots, best first by internal score.
+        internal : ndarray, shape (k,), float32
             Their internal scores.
         query : ndarray, shape (dim,)
             The validated query vector as given.
+
+        For cosine and dot the internal score is the returned one, so both
+        arrays come back as they are. For l2 the distances ``|x - q|`` are
+        recomputed exactly from the rows, which may swap near-ties of the
+        internal order; the results are re-sorted by them (stably).
         """
         if self.name != "l2":
-            return internal.astype(np.float32)
-        diff = stored[:, : self.dim] - query
-        return (-np.sqrt(np.einsum("ij,ij->i", diff, diff))).astype(np.float32)
+            return slots, internal
+        diff = stored[slots, : self.dim] - query
+        scores = (-np.sqrt(np.einsum("ij,ij->i", diff, diff))).astype(np.float32)
+        order = np.argsort(-scores, kind="stable")
+        return slots[order], scores[order]

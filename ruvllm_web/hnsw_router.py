@@ -527,7 +527,7 @@ class HnswRouter:
         """The ``top_k`` nearest patterns (of ``task_type`` if given) as ``(ids, similarities)``, nearest first."""
         count = self.config.top_k
         if task_type is None:
-            ids, similarities = self._index.search(vector, count)
+            ids, similarities = self._index._search_valid(vector, count, self._index.ef_search, None)
             return ids.tolist(), similarities.tolist()
         group = self._by_task.get(task_type, set())
         if len(group) * FILTER_EXACT_RATIO <= len(self._patterns):
@@ -552,7 +552,7 @@ class HnswRouter:
         while k:
             ids.clear()
             similarities.clear()
-            found, scores = self._index.search(vector, k)
+            found, scores = self._index._search_valid(vector, k, self._index.ef_search, None)
             for ident, similarity in zip(found.tolist(), scores.tolist()):
                 if similarity < floor:
                     return ids, similarities

@@ -262,7 +262,8 @@ class IntelligentLLM:
         return self.sona.deep(whole=True)
 
     def _adapted(self, x: np.ndarray) -> np.ndarray:
-        return self.sona.adapt(x) if self.config.use_lora else x.copy()
+        """The adapters' output for a validated ``x`` ``(dim,)`` float32 (a copy of ``x`` when ``use_lora`` is off)."""
+        return self.sona._adapt_valid(x) if self.config.use_lora else x.copy()
 
     # ----------------------------------------------------------------- state
     def stats(self) -> dict[str, Any]:

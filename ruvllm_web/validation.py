@@ -17,6 +17,7 @@ import numpy as np
 
 #: Longest string accepted for agent names, task types, descriptions, context.
 MAX_TEXT_LENGTH = 4096
+_F32 = np.dtype(np.float32)
 
 
 def as_vector(value: object, dim: int, name: str = "embedding") -> np.ndarray:
@@ -39,6 +40,8 @@ def as_vector(value: object, dim: int, name: str = "embedding") -> np.ndarray:
     ValueError
         If its length is not ``dim`` or it contains NaN or +-Inf.
     """
+    if type(value) is np.ndarray and value.dtype == _F32 and value.shape == (dim,):
+        return _finite_float32(value, name)  # the engine's own vectors and the worker's: no conversion
     array = _as_real_array(value, name)
     if array.ndim != 1:
         raise ValueError(f"{name} must be a 1-D vector of {dim} values, got an array of shape {array.shape}")
@@ -147,10 +150,14 @@ def _finite_float32(array: np.ndarray, name: str) -> np.ndarray:
     """Return a contiguous float32 copy-or-view of ``array``, refusing NaN/Inf.
 
     Values too large for float32 become Inf on conversion and are refused too;
-    the error names the first offending position.
+    the error names the first offending position. A contiguous float32
+    array is checked as it is (no conversion, so nothing can overflow).
     """
-    with np.errstate(over="ignore"):
-        result = np.ascontiguousarray(array, dtype=np.float32)
+    if array.dtype == _F32 and array.flags.c_contiguous:
+        result = array
+    else:
+        with np.errstate(over="ignore"):
+            result = np.ascontiguousarray(array, dtype=np.float32)
     if not np.isfinite(result).all():
         position = tuple(int(i) for i in np.argwhere(~np.isfinite(result))[0])
         where = position[0] if len(position) == 1 else position

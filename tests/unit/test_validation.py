@@ -23,11 +23,23 @@ def test_vectors_become_contiguous_float32() -> None:
         (None, TypeError, "array of numbers"),
         (np.zeros(3, dtype=complex), TypeError, "real numbers"),
         (np.zeros((3, 1)), ValueError, "1-D"),
+        # float32 arrays of the right shape take a path without conversion; it refuses alike
+        (np.array([0.0, 1.0, np.inf], dtype=np.float32), ValueError, "NaN or Inf.*index 2"),
+        (np.array([np.inf, -np.inf, 0.0], dtype=np.float32), ValueError, "NaN or Inf.*index 0"),
+        (np.zeros(4, dtype=np.float32), ValueError, "has 4 values, expected 3"),
     ],
 )
 def test_bad_vectors_are_named(value, error, message) -> None:
     with pytest.raises(error, match=message):
         as_vector(value, 3, "embedding")
+
+
+def test_float32_vectors_are_returned_as_they_are_or_made_contiguous() -> None:
+    vector = np.arange(3, dtype=np.float32)
+    assert as_vector(vector, 3) is vector
+    strided = np.arange(6, dtype=np.float32)[::2]
+    out = as_vector(strided, 3)
+    assert out.flags.c_contiguous and out.tolist() == [0.0, 2.0, 4.0]
 
 
 def test_scalars() -> None:
