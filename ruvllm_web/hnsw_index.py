@@ -49,11 +49,11 @@ each step takes up to :func:`expansion_batch` unexpanded nodes that still
 beat the worst kept result, gathers their padded link rows at once, drops
 visited nodes with one gather from a boolean "unvisited" mask (the padding -1
 indexes a sentinel slot that is never unvisited; a search clears the marks it
-set, all at once, when it ends), scores
-the rest with one ``(n, width) @ (width,)`` product against the negated
-query, keeps those below the worst kept negated score, and merges them into
-the kept list (a sorted list of ``(-score, slot)`` trimmed to ``ef``, which
-is also the candidate list) with C-level list operations.
+set, all at once, when it ends), scores the rest with one
+``(n, width) @ (width,)`` product against the negated query, keeps those
+below the worst kept negated score, and merges them into the kept list (a
+sorted list of ``(-score, slot)`` trimmed to ``ef``) and the frontier (the
+kept entries not yet expanded) with C-level list operations.
 """
 
 from __future__ import annotations
@@ -626,13 +626,13 @@ class HnswIndex:
         Entries and results carry *negated* scores, so ascending order is
         best first. Each step expands up to ``expansion_batch(ef)``
         unexpanded nodes that still beat the worst kept score together (see
-        :meth:`_expand`). Without a filter the kept list is also the
-        candidate list: a sorted Python list of at most ``ef`` entries,
-        where the next batch is the first unexpanded ones and ``start``
-        marks a prefix known to be expanded; no heap is needed, since a
-        candidate that falls out of the kept list can never be expanded.
-        With ``allowed`` (a byte per slot, nonzero = admitted) see
-        :meth:`_filtered_beam`.
+        :meth:`_expand`). Without a filter the candidates are the kept
+        entries not yet expanded: a sorted Python list (the frontier) beside
+        the kept one (at most ``ef`` entries), each step taking the first
+        ones and cutting the frontier where the kept list ends, since a
+        candidate that falls out of the kept list can never be expanded; no
+        heap and no scan over expanded entries. With ``allowed`` (a byte
+        per slot, nonzero = admitted) see :meth:`_filtered_beam`.
         """
         entry_slots = [slot for _, slot in entries]
         self._unvisited[entry_slots] = False
@@ -657,29 +657,23 @@ class HnswIndex:
         batch_size = expansion_batch(ef)
         kept = sorted(entries)
         del kept[ef:]
-        expanded: set[int] = set()
+        frontier = list(kept)
         worst = kept[-1][0] if len(kept) >= ef else math.inf
-        start = 0
-        while True:
-            batch: list[int] = []
-            position = start
-            while position < len(kept) and len(batch) < batch_size:
-                slot = kept[position][1]
-                if slot not in expanded:
-                    batch.append(slot)
-                    expanded.add(slot)
-                position += 1
-            if not batch:
-                return kept
+        while frontier:
+            batch = [slot for _, slot in frontier[:batch_size]]
+            del frontier[:batch_size]
             found = self._expand(batch, layer, marked, negated, worst)
-            start = position
             if found:
-                kept.extend(zip(found.values(), found.keys()))
+                items = list(zip(found.values(), found.keys()))
+                kept.extend(items)
                 kept.sort()
                 del kept[ef:]
-                start = min(start, bisect.bisect_left(kept, (min(found.values()), -1)))
+                frontier.extend(items)
+                frontier.sort()
                 if len(kept) >= ef:
                     worst = kept[-1][0]
+                    del frontier[bisect.bisect_right(frontier, kept[-1]) :]
+        return kept
 
     def _filtered_beam(
         self,
