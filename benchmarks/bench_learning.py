@@ -24,7 +24,8 @@ The stream (:func:`make_stream`)
     rank-2 map ``x -> normalise(x + warp * sum_k (x . v_k) u_k)`` of
     :func:`embedding_update` (``v_k`` a cluster centre, ``u_k`` a centre of
     another agent): a global low-rank change of the embedding space, the
-    kind of drift a rank-2 adapter could undo exactly.
+    kind of drift a rank-2 map could undo exactly (routes use the raw
+    input, so the engine's adapters do not: ``engine_exact_correction``).
 
 What each variant knows
     All variants start from the same ``seeds`` labelled examples per agent,
@@ -46,16 +47,14 @@ What each variant knows
         background and deep loops run as in the worker. Correct routes'
         labels are never revealed; the engine only knows ``q = 1`` (which,
         with one right agent per request, confirms the routed agent).
-        Default settings (``IntelligentConfig``), and three ablations:
-        ``use_lora`` off (route the raw input), ``use_sona`` off (no
+        Default settings (``IntelligentConfig``), and two ablations:
+        ``use_lora`` off (``process`` returns the input unadapted; routes
+        use the input either way, the spec's route -> LoRA -> SONA order, so
+        its accuracy equals the engine's by construction: the comparison
+        the issue asks for, kept as a check) and ``use_sona`` off (no
         instant/background/deep loops: only outcome statistics and the
-        revealed corrections), and a strong adapter (``alpha 1``, instant
-        learning rate ``0.5``, ``min_advantage 0``: 50 times the default
-        step on 10 times the default scale).
-        For each engine variant the report adds the adapters' final delta
-        norms and ``outcomes_unlike_lora_off``, the number of requests whose
-        right/wrong outcome differs from ``engine_lora_off``'s: 0 means the
-        adapters never changed a route's correctness.
+        revealed corrections). For each engine variant the report adds the
+        adapters' final delta norms (they shape the returned vector).
     feedback k-NN
         Exactly the engine's information (seeds, plus each request whose
         route was wrong, with its revealed label) in a plain exact k-NN
@@ -66,8 +65,8 @@ What each variant knows
         every earlier request with its true label: an upper reference.
     engine, exact correction (warp streams only)
         The default engine fed each request with the update undone exactly
-        (``x @ M^-1``, renormalised): what a perfectly learned rank-2
-        correction would give; the ceiling of what the adapters could add.
+        (``x @ M^-1``, renormalised): what re-embedding with the old model
+        (or a perfectly learned rank-2 input correction) would give.
 """
 
 from __future__ import annotations
@@ -81,12 +80,8 @@ from typing import Protocol
 
 import numpy as np
 
-from ruvllm_web import HnswRouter, IntelligentConfig, IntelligentLLM, RouterConfig, SonaConfig
+from ruvllm_web import HnswRouter, IntelligentConfig, IntelligentLLM, RouterConfig
 from ruvllm_web.hnsw_router import vote_weight
-
-#: The strong-adapter ablation (see the module docstring).
-STRONG_LORA = SonaConfig(alpha=1.0, instant_lr=0.5, min_advantage=0.0)
-
 
 @dataclass(frozen=True)
 class StreamConfig:
@@ -274,8 +269,8 @@ def variants(stream: Stream, config: StreamConfig, request_ms: float) -> dict[st
     """Every variant of the comparison, fresh, on the same seed examples."""
     router = RouterConfig(dim=config.dim)
 
-    def engine(use_lora: bool, use_sona: bool, sona: SonaConfig = SonaConfig()) -> EngineLearner:
-        settings = IntelligentConfig(router=router, sona=sona, use_lora=use_lora, use_sona=use_sona, seed=config.seed)
+    def engine(use_lora: bool, use_sona: bool) -> EngineLearner:
+        settings = IntelligentConfig(router=router, use_lora=use_lora, use_sona=use_sona, seed=config.seed)
         return EngineLearner(stream, settings, request_ms)
 
     learners: dict[str, Learner] = {
@@ -283,7 +278,6 @@ def variants(stream: Stream, config: StreamConfig, request_ms: float) -> dict[st
         "engine": engine(True, True),
         "engine_lora_off": engine(False, True),
         "engine_sona_off": engine(True, False),
-        "engine_strong_lora": engine(True, True, STRONG_LORA),
         "feedback_knn": ExactKnn(stream, router.top_k, every_label=False),
         "oracle_knn": ExactKnn(stream, router.top_k, every_label=True),
     }
@@ -360,11 +354,10 @@ def main(argv: list[str]) -> dict:
     rights = {name: run_stream(learner, stream) for name, learner in learners.items()}
     results = {name: summarise(right, options.window, stream.drift_at) for name, right in rights.items()}
     for name, learner in learners.items():
-        if isinstance(learner, EngineLearner):  # how large the adapters grew, and whether they changed outcomes
+        if isinstance(learner, EngineLearner):  # how large the adapters grew
             sona = learner.engine.sona
             results[name]["adapter_delta_norms"] = {"base": sona.base_lora.delta_norm(),
                                                     "instant": sona.instant_lora.delta_norm()}
-            results[name]["outcomes_unlike_lora_off"] = int(np.sum(rights[name] != rights["engine_lora_off"]))
     report = {
         "benchmark": "bench_learning",
         "runtime": {"python": platform.python_version(), "numpy": np.__version__,

@@ -1,16 +1,21 @@
 """IntelligentLLM: the integration point: route -> adapt -> learn, in one engine.
 
-A request's embedding ``x`` (shape ``(dim,)``) goes through::
+A request's embedding ``x`` (shape ``(dim,)``) goes through, in the order of
+the spec (route -> LoRA -> SONA)::
 
-    a = sona.adapt(x)           x + delta_base(x) + delta_instant(x)   (x itself with use_lora off)
-    r = router.route(a)         similarity- and success-weighted vote over the top_k patterns
+    r = router.route(x)         similarity- and success-weighted vote over the top_k patterns
                                 (no agent for an all-zero vector, which has no direction)
+    a = sona.adapt(x)           x + delta_base(x) + delta_instant(x)   (x itself with use_lora off)
     learn from quality q        (when q is given)
         router.record_outcome(r, q >= 0.5)       the voters' success rates move
         sona.instant(x, q, d)   quality EMA, one adapter step toward (q above
                                 the EMA) or away from (q below it) d, the
                                 routed agent's nearest pattern; trajectory kept
     return a
+
+Routes compare the request with the patterns as they were given (raw
+embeddings, which is also what the library stores); the adapters shape the
+vector handed back to the page, learning from the routed agent's pattern.
 
 ``last_timings`` holds the wall time of each stage of the last ``process``
 call (adapt, route, learn, and the whole call). It describes a run, not
@@ -56,7 +61,8 @@ class IntelligentConfig:
     sona : SonaConfig
         Adapter and learning-loop settings.
     use_lora : bool
-        Route the adapted vector (on) or the raw input (off).
+        Return the adapted vector (on) or the input unchanged (off). Routing
+        always uses the input; SONA trains the adapters either way.
     use_sona : bool
         Learn per request and in the background (on), or only keep outcome statistics (off).
     seed : int
@@ -151,8 +157,8 @@ class IntelligentLLM:
     def last_timings(self) -> dict[str, float]:
         """Wall time of each stage of the last :meth:`process` call, in microseconds.
 
-        Keys: ``lora_us`` (adapting the input), ``route_us`` (routing the
-        adapted vector), ``sona_us`` (recording the outcome and SONA's instant
+        Keys: ``route_us`` (routing the input), ``lora_us`` (adapting it),
+        ``sona_us`` (recording the outcome and SONA's instant
         step; next to nothing when no quality was given), ``total_us`` (the
         whole call, argument checks included, so at least the sum of the
         others). All 0.0 before the first call. A fresh dict each time; not
@@ -177,10 +183,10 @@ class IntelligentLLM:
         x = as_vector(input, self.dim, "input")
         context = as_text(context, "context")
         q = None if quality is None else as_quality(quality)
+        route_started = time.perf_counter()
+        result = self._route(x)
         lora_started = time.perf_counter()
         adapted = self._adapted(x)
-        route_started = time.perf_counter()
-        result = self._route(adapted)
         sona_started = time.perf_counter()
         self.processed += 1
         if q is not None and result.agent is not None:
@@ -194,21 +200,21 @@ class IntelligentLLM:
                 self.sona.instant(x, q, direction, result.agent, result.task_type or "", context)
         finished = time.perf_counter()
         self._timings = {
-            "lora_us": (route_started - lora_started) * 1e6,
-            "route_us": (sona_started - route_started) * 1e6,
+            "route_us": (lora_started - route_started) * 1e6,
+            "lora_us": (sona_started - lora_started) * 1e6,
             "sona_us": (finished - sona_started) * 1e6,
             "total_us": (finished - started) * 1e6,
         }
         return adapted
 
     def route(self, input: object) -> RoutingResult:
-        """Route ``input`` (adapted first when ``use_lora``) without learning anything."""
-        return self._route(self._adapted(as_vector(input, self.dim, "input")))
+        """Route ``input`` without adapting or learning anything."""
+        return self._route(as_vector(input, self.dim, "input"))
 
-    def _route(self, adapted: np.ndarray) -> RoutingResult:
-        """Route an adapted vector; an all-zero one has no direction and gets no agent."""
-        if adapted.any():
-            result = self.router._route_valid(adapted, None, time.perf_counter())
+    def _route(self, x: np.ndarray) -> RoutingResult:
+        """Route a validated input; an all-zero one has no direction and gets no agent."""
+        if x.any():
+            result = self.router._route_valid(x, None, time.perf_counter())
         else:
             result = RoutingResult(None, None, 0.0)
         self._last_result = result

@@ -202,6 +202,7 @@ export class AdaptFeedbackWasm {
 }
 
 export class IntelligentConfigWasm {
+  /** `process` resolves to the adapted vector (true) or the input unchanged (false); routes always use the input. */
   useLora: boolean;
   useSona: boolean;
   seed: number;
@@ -300,7 +301,7 @@ export interface StageTimings {
 export class IntelligentLLMWasm extends EngineObject {
   constructor(config?: IntelligentConfigWasm);
   readonly dim: number;
-  /** Route, adapt and (with a quality in [0, 1]) learn; resolves to the adapted vector. */
+  /** Route the input, adapt it and (with a quality in [0, 1]) learn; resolves to the adapted vector. */
   process(input: Float32Array, context?: string, quality?: number): Promise<Float32Array>;
   route(input: Float32Array): Promise<RoutingResult>;
   lastResult(): Promise<RoutingResult | null>;

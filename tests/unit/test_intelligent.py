@@ -56,6 +56,30 @@ def test_routes_to_the_agent_of_the_nearest_cluster() -> None:
         assert llm.route(row).agent == label
 
 
+def test_routes_use_the_input_and_the_adapters_shape_what_process_returns() -> None:
+    """The spec's order, route -> LoRA -> SONA: adapters taught to carry a request to another agent's
+    pattern change the vector ``process`` returns, not the route (the library holds raw embeddings)."""
+    from ruvllm_web.sona import SonaConfig
+
+    llm = engine(sona=SonaConfig(alpha=1.0, instant_lr=0.5, min_advantage=0.0, ema_beta=0.0))
+    rng = np.random.default_rng(4)
+    near, far = rng.normal(size=(2, DIM)).astype(np.float32)
+    llm.add_pattern(near, "near", "t")
+    llm.add_pattern(far, "far", "t")
+    x = (near + 0.1 * rng.normal(size=DIM)).astype(np.float32)
+    for _ in range(40):
+        llm.sona.instant(x, 1.0, far)
+    adapted = llm.sona.adapt(x)
+    cosine = lambda u, v: float(u @ v / np.linalg.norm(u) / np.linalg.norm(v))  # noqa: E731
+    assert cosine(adapted, far) > cosine(adapted, near), "the adapters carry x to the other pattern"
+    assert llm.route(x).agent == "near"
+    np.testing.assert_array_equal(llm.process(x, "q"), adapted)
+    assert llm.last_result.agent == "near"
+    raw = IntelligentLLM.load(llm.save(), IntelligentConfig.with_dim(DIM, use_lora=False))
+    np.testing.assert_array_equal(raw.process(x, "q"), x)
+    assert raw.last_result.agent == "near"
+
+
 def test_negative_feedback_changes_the_next_similar_route() -> None:
     llm = engine()
     rng = np.random.default_rng(1)
