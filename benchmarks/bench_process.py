@@ -12,7 +12,7 @@ speed during the run reaches them all alike (``process_learn``'s learning,
 outcomes and queued trajectories, is seen by the calls after it; no tick
 runs):
 
-- ``process``: ``process(x, context, None)``: LoRA adapt, route, no learning.
+- ``process``: ``process(x, context, None)``: route, LoRA adapt, no learning.
 - ``process_learn``: ``process(x, context, q)``: the same plus the outcome
   record and SONA's instant loop (the trajectory is queued, nothing ticks).
 - ``route_only`` (baseline): ``router.route(x)`` on the raw input.
