@@ -634,6 +634,8 @@ class HnswIndex:
         heap and no scan over expanded entries. With ``allowed`` (a byte
         per slot, nonzero = admitted) see :meth:`_filtered_beam`.
         """
+        if not entries:
+            return []
         entry_slots = [slot for _, slot in entries]
         self._unvisited[entry_slots] = False
         marked: list[list[int] | np.ndarray] = [entry_slots]
