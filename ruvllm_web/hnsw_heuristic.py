@@ -14,7 +14,12 @@ would reject every later candidate, leaving the base linked to its copies
 only. A set of identical vectors then becomes a trap that a search entering
 it cannot leave. So a copy of the base is kept without rejecting anyone, and
 at most ``limit // 2`` copies are kept (at least one), leaving room for
-links that lead elsewhere. Without duplicates the choice is the paper's.
+links that lead elsewhere. When there are more copies than that, the ones
+whose slots lie nearest the base's are kept: every copy then links to its
+neighbours in slot order, a band in which each copy keeps in-links (keeping
+the first copies found instead left the newest copy with none once a vector
+had more copies than half a list). Without duplicates the choice is the
+paper's.
 
 Vectorised form: ``best_other[i]`` holds max over kept r of closeness(i, r).
 Keeping r raises it for the candidates after r with one matrix-vector
@@ -31,7 +36,14 @@ from ruvllm_web.hnsw_metric import Metric
 
 
 def select_neighbours(
-    rows: np.ndarray, scores: np.ndarray, offset: float, limit: int, metric: Metric, base: np.ndarray
+    rows: np.ndarray,
+    scores: np.ndarray,
+    offset: float,
+    limit: int,
+    metric: Metric,
+    base: np.ndarray,
+    slots: np.ndarray,
+    base_slot: int,
 ) -> np.ndarray:
     """Choose at most ``limit`` neighbours of a base element.
 
@@ -49,6 +61,9 @@ def select_neighbours(
     metric : Metric
     base : ndarray, shape (width,), float32
         The base's stored row (to recognise its exact duplicates).
+    slots : ndarray, shape (c,), int
+        The candidates' slots, and ``base_slot`` the base's: which copies
+        of the base are kept when there are too many (the nearest slots).
 
     Returns
     -------
@@ -62,7 +77,7 @@ def select_neighbours(
     closeness_to_base = scores + np.float32(offset) if offset else scores
     best_other = np.full(count, -np.inf, dtype=np.float32)
     duplicate = _duplicates(rows, base)
-    copies_left = max(1, limit // 2)
+    kept_copy = _copies_to_keep(duplicate, max(1, limit // 2), slots, base_slot)
     kept: list[int] = []
     start = 0
     while len(kept) < limit and start < count:
@@ -73,8 +88,7 @@ def select_neighbours(
         chosen = start + first
         start = chosen + 1
         if duplicate[chosen]:  # at the base: kept (within its budget), rejects nobody
-            if copies_left:
-                copies_left -= 1
+            if kept_copy[chosen]:
                 kept.append(chosen)
             continue
         kept.append(chosen)
@@ -82,6 +96,17 @@ def select_neighbours(
             tail = best_other[start:]
             np.maximum(tail, metric.pair_scores(rows[start:], rows[chosen]), out=tail)
     return np.array(kept, dtype=np.int64)
+
+
+def _copies_to_keep(duplicate: np.ndarray, quota: int, slots: np.ndarray, base_slot: int) -> np.ndarray:
+    """``(c,)`` bool: the copies of the base that may be kept, at most ``quota``, nearest ``base_slot`` first."""
+    copies = np.flatnonzero(duplicate)
+    if copies.shape[0] <= quota:
+        return duplicate
+    nearest = copies[np.argsort(np.abs(slots[copies] - base_slot), kind="stable")[:quota]]
+    keep = np.zeros_like(duplicate)
+    keep[nearest] = True
+    return keep
 
 
 def _duplicates(rows: np.ndarray, base: np.ndarray) -> np.ndarray:

@@ -577,7 +577,9 @@ class HnswIndex:
         candidates = np.array([s for _, s in found], dtype=np.int64)
         scores = -np.array([negative for negative, _ in found], dtype=np.float32)
         rows = self._stored[candidates]
-        chosen = candidates[select_neighbours(rows, scores, offset, self.m, self._metric, self._stored[slot])]
+        chosen = candidates[
+            select_neighbours(rows, scores, offset, self.m, self._metric, self._stored[slot], candidates, slot)
+        ]
         self._links.set(slot, layer, chosen)
         for neighbour in chosen.tolist():
             if not self._links.append(neighbour, layer, slot):
@@ -591,7 +593,9 @@ class HnswIndex:
         order = np.argsort(-scores, kind="stable")
         candidates, scores = candidates[order], scores[order]
         width = self._links.width(layer)
-        chosen = select_neighbours(self._stored[candidates], scores, offset, width, self._metric, self._stored[node])
+        chosen = select_neighbours(
+            self._stored[candidates], scores, offset, width, self._metric, self._stored[node], candidates, node
+        )
         self._links.set(node, layer, candidates[chosen])
 
     def _remove_slot(self, slot: int) -> None:
