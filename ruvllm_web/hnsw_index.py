@@ -528,7 +528,7 @@ class HnswIndex:
         found = self._descend(query, level)
         for layer in range(min(level, self._max_level), -1, -1):
             found = self._beam(query, found, self.ef_construction, layer, None)
-            self._connect(slot, layer, found, offset)
+            self._connect(slot, layer, self._with_nearest_copies(slot, layer, found), offset)
         if level > self._max_level:
             self._entry, self._max_level = slot, level
 
@@ -571,6 +571,37 @@ class HnswIndex:
                     break
                 node, score = int(row[best]), float(scores[best])
         return [(-score, node)]
+
+    def _with_nearest_copies(self, slot: int, layer: int, found: list[tuple[float, int]]) -> list[tuple[float, int]]:
+        """``found`` (best first), plus the copies of ``slot``'s vector nearest it in slot order, if it starts with a copy.
+
+        Copies of one vector link to the copies nearest them in slot order
+        (:mod:`ruvllm_web.hnsw_heuristic`), but with more copies than the
+        beam keeps it finds the first ones by slot, so a new copy would link
+        only to far copies, which drop it again. Walking the copies' links
+        towards ``slot`` (to the linked copy nearest it, while that gets
+        nearer) reaches its neighbours in the band; they join the
+        candidates with the copies' score. One value comparison otherwise.
+        """
+        if not found:
+            return found
+        row, top = self._stored[slot], self._stored[found[0][1]]
+        if top[0] != row[0] or not np.array_equal(top, row):  # the first value screens
+            return found
+        best_score, current = found[0][0], found[0][1]
+        listed = {s for _, s in found}
+        extra: list[tuple[float, int]] = []
+        while True:
+            links = self._links.neighbours(current, layer)
+            links = links[(self._stored[links] == row).all(axis=1) & (links != slot)].tolist()
+            nearer = min(links, key=lambda c: abs(c - slot), default=current)
+            if abs(nearer - slot) >= abs(current - slot):
+                return extra + found
+            current = nearer
+            for copy in links:
+                if copy not in listed:
+                    listed.add(copy)
+                    extra.append((best_score, copy))
 
     def _connect(self, slot: int, layer: int, found: list[tuple[float, int]], offset: float) -> None:
         """Link ``slot`` to the heuristic's choice among ``found`` ``[(-score, slot)]`` (best first) and link those back."""
