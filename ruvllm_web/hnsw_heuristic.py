@@ -76,7 +76,7 @@ def select_neighbours(
         return np.arange(count)
     closeness_to_base = scores + np.float32(offset) if offset else scores
     best_other = np.full(count, -np.inf, dtype=np.float32)
-    duplicate = _duplicates(rows, base)
+    duplicate = copies_of(rows, base)
     kept_copy = _copies_to_keep(duplicate, max(1, limit // 2), slots, base_slot)
     kept: list[int] = []
     start = 0
@@ -109,7 +109,7 @@ def _copies_to_keep(duplicate: np.ndarray, quota: int, slots: np.ndarray, base_s
     return keep
 
 
-def _duplicates(rows: np.ndarray, base: np.ndarray) -> np.ndarray:
+def copies_of(rows: np.ndarray, base: np.ndarray) -> np.ndarray:
     """``(c,)`` bool: which ``rows`` equal ``base`` exactly (the first column screens, then whole rows)."""
     duplicate = np.zeros(rows.shape[0], dtype=bool)
     same_first = np.flatnonzero(rows[:, 0] == base[0])

@@ -67,7 +67,7 @@ from typing import Any
 import numpy as np
 
 from ruvllm_web import snapshot
-from ruvllm_web.hnsw_heuristic import select_neighbours
+from ruvllm_web.hnsw_heuristic import copies_of, select_neighbours
 from ruvllm_web.hnsw_links import HnswLinks
 from ruvllm_web.hnsw_metric import Metric
 from ruvllm_web.hnsw_top import TopLayers
@@ -581,19 +581,17 @@ class HnswIndex:
         only to far copies, which drop it again. Walking the copies' links
         towards ``slot`` (to the linked copy nearest it, while that gets
         nearer) reaches its neighbours in the band; they join the
-        candidates with the copies' score. One value comparison otherwise.
+        candidates with the copies' score. One row screened otherwise.
         """
-        if not found:
-            return found
-        row, top = self._stored[slot], self._stored[found[0][1]]
-        if top[0] != row[0] or not np.array_equal(top, row):  # the first value screens
+        row = self._stored[slot]
+        if not found or not copies_of(self._stored[found[0][1] : found[0][1] + 1], row)[0]:
             return found
         best_score, current = found[0][0], found[0][1]
         listed = {s for _, s in found}
         extra: list[tuple[float, int]] = []
         while True:
             links = self._links.neighbours(current, layer)
-            links = links[(self._stored[links] == row).all(axis=1) & (links != slot)].tolist()
+            links = links[copies_of(self._stored[links], row) & (links != slot)].tolist()
             nearer = min(links, key=lambda c: abs(c - slot), default=current)
             if abs(nearer - slot) >= abs(current - slot):
                 return extra + found
