@@ -32,8 +32,9 @@ order, so the queue is empty once the index holds ``exact_threshold``
 vectors, before any search needs the graph (a search walks the graph only
 beyond ``exact_threshold`` vectors; removals only empty the queue sooner).
 Linking in insertion order builds the graph that linking at once would have
-built, link for link, unless vectors are removed while others wait. A small index (a router's few hundred patterns)
-thus never pays for a graph it does not search.
+built, link for link, unless vectors are removed while others wait. A small
+index (a router's few hundred patterns) thus never pays for a graph it does
+not search.
 
 Storage: stored rows (see :mod:`ruvllm_web.hnsw_metric`) live in one
 contiguous ``(capacity, width)`` float32 matrix; a node's *slot* is its row.
@@ -573,7 +574,7 @@ class HnswIndex:
         return [(-score, node)]
 
     def _with_nearest_copies(self, slot: int, layer: int, found: list[tuple[float, int]]) -> list[tuple[float, int]]:
-        """``found`` (best first), plus the copies of ``slot``'s vector nearest it in slot order, if it starts with a copy.
+        """``found`` (best first), and if it starts with a copy of ``slot``'s vector, the copies nearest ``slot``.
 
         Copies of one vector link to the copies nearest them in slot order
         (:mod:`ruvllm_web.hnsw_heuristic`), but with more copies than the

@@ -109,7 +109,10 @@ class PatternRecord:
 
 @dataclass(frozen=True)
 class RoutingNeighbor:
-    """One pattern that voted on a route: its similarity, vote weight (:func:`~ruvllm_web.hnsw_router.vote_weight`) and description."""
+    """One pattern that voted on a route: its similarity, vote weight and description.
+
+    The weight is :func:`~ruvllm_web.hnsw_router.vote_weight` of the similarity and the pattern's success rate.
+    """
 
     pattern_id: int
     agent: str

@@ -56,7 +56,8 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     there. (An insert into a library the index still searches exactly
     links up to :data:`~ruvllm_web.hnsw_index.LINKS_PER_INSERT` vectors
     into its lazily built graph, or none below half the index's
-    ``exact_threshold``; at most 2 graph links per insert either way.) Four inserts rather than one: on bench_learning's stream (a
+    ``exact_threshold``; at most 2 graph links per insert either way.)
+    Four inserts rather than one: on bench_learning's stream (a
     request every 20 ms, a tick every 5) one insert per tick left confirmed
     routes unlearned, 0.961 overall against 0.974 with four (0.965 with
     two; BENCHMARKS.md). Older trajectories beyond the ring's ``capacity``
