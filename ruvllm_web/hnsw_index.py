@@ -17,10 +17,11 @@ Every node gets a random top layer ``floor(-ln(U) * mL)`` with
 the upper layers, then runs a beam search of width ``ef`` on layer 0. New
 nodes choose their links with the neighbour-selection heuristic
 (:mod:`ruvllm_web.hnsw_heuristic`) and are linked back; a neighbour whose
-list overflows re-selects its links with the same heuristic. Removal
-unlinks a node for real: every node that pointed to it re-selects its
-links among its remaining ones and the removed node's, and a new entry
-point is chosen if needed.
+list overflows re-selects its links with the same heuristic, except that
+it never drops the last link to a node (such a node could no longer be
+reached; :meth:`HnswIndex._relink`). Removal unlinks a node for real:
+every node that pointed to it re-selects its links among its remaining
+ones and the removed node's, and a new entry point is chosen if needed.
 
 Indexes of at most ``exact_threshold`` vectors are searched exactly (one
 matrix-vector product), which is both faster and exact at that size, so
@@ -603,7 +604,12 @@ class HnswIndex:
                     extra.append((best_score, copy))
 
     def _connect(self, slot: int, layer: int, found: list[tuple[float, int]], offset: float) -> None:
-        """Link ``slot`` to the heuristic's choice among ``found`` ``[(-score, slot)]`` (best first) and link those back."""
+        """Link ``slot`` to the heuristic's choice among ``found`` ``[(-score, slot)]`` (best first) and link those back.
+
+        Neighbours with room take the link back first; full ones re-select
+        among their links and ``slot`` afterwards, so that ``slot`` is only
+        kept against the heuristic (:meth:`_relink`) when no list took it.
+        """
         candidates = np.array([s for _, s in found], dtype=np.int64)
         scores = -np.array([negative for negative, _ in found], dtype=np.float32)
         rows = self._stored[candidates]
@@ -611,35 +617,113 @@ class HnswIndex:
             select_neighbours(rows, scores, offset, self.m, self._metric, self._stored[slot], candidates, slot)
         ]
         self._links.set(slot, layer, chosen)
-        for neighbour in chosen.tolist():
-            if not self._links.append(neighbour, layer, slot):
-                existing = self._links.neighbours(neighbour, layer)
-                self._relink(neighbour, layer, np.append(existing, slot))
+        full = [neighbour for neighbour in chosen.tolist() if not self._links.append(neighbour, layer, slot)]
+        for neighbour in full:
+            self._relink(neighbour, layer, np.append(self._links.neighbours(neighbour, layer), slot))
 
-    def _relink(self, node: int, layer: int, candidates: np.ndarray) -> None:
-        """Set the links of ``node`` on ``layer`` to the heuristic's choice among ``candidates``."""
+    def _relink(self, node: int, layer: int, candidates: np.ndarray, keep: int = -1) -> None:
+        """Set the links of ``node`` on ``layer`` to the heuristic's choice among ``candidates``, stranding none.
+
+        A candidate the heuristic drops that no other list on ``layer``
+        holds would be unreachable (no search could enter it), so it is
+        kept after all (and so is ``keep``, a candidate that must stay):
+        in a free place of the list, else instead of the worst chosen link
+        whose target another list also holds (the rule Lucene adopted
+        against disconnected HNSW nodes). A list full of targets held by
+        ``node`` alone strands the rest (not seen in practice).
+        """
         query, offset = self._metric.as_query(self._stored[node])
         scores = row_dots(self._stored[candidates], query)
         order = np.argsort(-scores, kind="stable")
         candidates, scores = candidates[order], scores[order]
         width = self._links.width(layer)
-        chosen = select_neighbours(
-            self._stored[candidates], scores, offset, width, self._metric, self._stored[node], candidates, node
-        )
-        self._links.set(node, layer, candidates[chosen])
+        chosen = candidates[
+            select_neighbours(
+                self._stored[candidates], scores, offset, width, self._metric, self._stored[node], candidates, node
+            )
+        ]
+        self._links.set(node, layer, chosen)
+        held = self._links.in_degrees(candidates, layer)  # ``node`` is never among its own candidates
+        if keep >= 0 or not held.all():
+            stranded = candidates[(held == 0) | (candidates == keep)]
+            self._links.set(node, layer, self._keeping(chosen, stranded, layer, width))
+
+    def _keeping(self, chosen: np.ndarray, stranded: np.ndarray, layer: int, width: int) -> np.ndarray:
+        """``chosen`` (the list just set) with ``stranded`` added: in free places, else instead of shared targets."""
+        links = chosen.tolist()
+        degrees = self._links.in_degrees(chosen, layer).tolist()
+        for target in stranded.tolist():
+            if target in links:  # ``keep``, when the heuristic chose it anyway
+                continue
+            if len(links) < width:
+                links.append(target)
+                degrees.append(1)
+                continue
+            shared = [i for i, degree in enumerate(degrees) if degree > 1]
+            if shared:
+                links[shared[-1]], degrees[shared[-1]] = target, 1
+        return np.array(links, dtype=np.int64)
+
+    def _reconnect(self) -> None:
+        """Make every linked node reachable from the entry point on layer 0 again.
+
+        Removing a vector that has exact copies can leave a few copies
+        linked only to each other (every list can hold only some of the
+        copies, :mod:`ruvllm_web.hnsw_heuristic`), an island no search
+        enters although each of them is held by some list. Each node the
+        walk from the entry point misses joins the list of the nearest node
+        it reaches that can take it (:meth:`_relink` with ``keep``), then the
+        walk is redone.
+        Data without duplicates was never seen to need it (BENCHMARKS.md).
+        """
+        linked = self._linked_levels() >= 0
+        given_up: set[int] = set()
+        while self._entry >= 0:
+            reached = self._links.reachable(self._entry, self._high)
+            missed = [slot for slot in np.flatnonzero(linked & ~reached).tolist() if slot not in given_up]
+            if not missed:
+                return
+            orphan = missed[0]
+            holders = np.flatnonzero(linked & reached)
+            query, _ = self._metric.as_query(self._stored[orphan])
+            for holder in holders[np.argsort(-row_dots(self._stored[holders], query), kind="stable")].tolist():
+                self._relink(holder, 0, np.append(self._links.neighbours(holder, 0), orphan), keep=orphan)
+                if (self._links.neighbours(holder, 0) == orphan).any():
+                    break
+            else:  # no list could take it without stranding another node: left as it is
+                given_up.add(orphan)
+
+    def _adopt(self, orphan: int, layer: int) -> None:
+        """Give ``orphan``, which no list on ``layer`` holds, a holder: the first of its own neighbours there."""
+        neighbours = self._links.neighbours(orphan, layer)
+        if neighbours.shape[0]:
+            holder = int(neighbours[0])
+            self._relink(holder, layer, np.append(self._links.neighbours(holder, layer), orphan))
 
     def _remove_slot(self, slot: int) -> None:
-        """Unlink ``slot`` (or take it off the waiting queue), repair the lists that pointed to it, free the slot."""
+        """Unlink ``slot`` (or take it off the waiting queue), repair the lists that pointed to it, free the slot.
+
+        On each layer ``slot``'s own links go first, then every list that
+        held ``slot`` re-selects among its other links and ``slot``'s
+        (:meth:`_relink`, which strands no candidate), and a former
+        neighbour of ``slot`` that no list holds any more is adopted
+        (:meth:`_adopt`; only possible when no list held ``slot``).
+        """
         level = int(self._levels[slot])
         if slot in self._waiting:  # never linked: nothing points to it
             self._waiting.remove(slot)
             level = -1
+        near = self._links.neighbours(slot, 0)
+        had_copies = level >= 0 and bool(copies_of(self._stored[near], self._stored[slot]).any())
         for layer in range(level + 1):
             outgoing = self._links.neighbours(slot, layer)
+            self._links.set(slot, layer, outgoing[:0])
             for holder in self._links.in_links(slot, layer, self._high).tolist():
                 kept = self._links.neighbours(holder, layer)
                 candidates = np.union1d(kept[kept != slot], outgoing[outgoing != holder])
                 self._relink(holder, layer, candidates)
+            for orphan in outgoing[self._links.in_degrees(outgoing, layer) == 0].tolist():
+                self._adopt(orphan, layer)
         self._links.drop_node(slot)
         del self._slot_of[int(self._ids[slot])]
         self._ids[slot] = -1
@@ -651,6 +735,8 @@ class HnswIndex:
             levels = self._linked_levels()
             best = int(np.argmax(levels)) if levels.shape[0] else -1
             self._entry, self._max_level = (best, int(levels[best])) if best >= 0 and levels[best] >= 0 else (-1, -1)
+        if had_copies:
+            self._reconnect()
 
     def _beam(
         self, query: np.ndarray, entries: list[tuple[float, int]], ef: int, layer: int, allowed: bytes | None

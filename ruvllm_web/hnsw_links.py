@@ -7,11 +7,19 @@ above 0 hold only about 1/m of the nodes, so each such node keeps its own
 list on ``layer``. Links fill each row from the front and unused entries
 are -1 everywhere; the search relies on that padding (see
 :class:`ruvllm_web.hnsw_index.HnswIndex`).
+
+Beside the lists, the in-degree of every node on every layer (how many
+lists hold it) is kept up to date by every change, so the index can tell
+in O(1) whether dropping a link would leave a node that no search can
+reach (:meth:`HnswLinks.in_degree`). It is derived data: rebuilt from the
+lists on load, never stored.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+_NO_LINKS = np.empty(0, dtype=np.int32)
 
 
 class HnswLinks:
@@ -29,6 +37,8 @@ class HnswLinks:
         self.m = m
         self.layer0 = np.full((capacity, 2 * m), -1, dtype=np.int32)
         self.upper: dict[int, np.ndarray] = {}
+        self._in0 = np.zeros(capacity + 1, dtype=np.int32)  # + 1: the padding -1 counts into a sentinel
+        self._in_upper: dict[int, np.ndarray] = {}
 
     def width(self, layer: int) -> int:
         """Most links a node may hold on ``layer``."""
@@ -43,11 +53,23 @@ class HnswLinks:
         row = self.row(slot, layer)
         return row[row >= 0]
 
+    def in_degree(self, slot: int, layer: int) -> int:
+        """How many lists on ``layer`` hold ``slot``."""
+        return int(self._in0[slot] if layer == 0 else self._in_upper[slot][layer - 1])
+
+    def in_degrees(self, slots: np.ndarray, layer: int) -> np.ndarray:
+        """``(len(slots),)`` int32: :meth:`in_degree` of each of ``slots``."""
+        if layer == 0:
+            return self._in0[slots]
+        return np.array([self._in_upper[s][layer - 1] for s in slots.tolist()], dtype=np.int32)
+
     def set(self, slot: int, layer: int, targets: np.ndarray) -> None:
         """Replace the neighbour list of ``slot`` on ``layer`` by ``targets``."""
         row = self.row(slot, layer)
+        self._count(row, layer, -1)
         row.fill(-1)
         row[: targets.shape[0]] = targets
+        self._count(targets, layer, 1)
 
     def append(self, slot: int, layer: int, target: int) -> bool:
         """Add ``target`` to the list of ``slot`` if there is room; return whether it was added."""
@@ -55,18 +77,35 @@ class HnswLinks:
         if row[-1] >= 0:  # lists fill from the front, so a full list ends with a link
             return False
         row[row.argmin()] = target  # the first -1: every link is >= 0
+        if layer == 0:
+            self._in0[target] += 1
+        else:
+            self._in_upper[target][layer - 1] += 1
         return True
 
     def add_node(self, slot: int, level: int) -> None:
-        """Give ``slot`` empty lists on layers ``0 .. level``."""
+        """Give ``slot`` empty lists on layers ``0 .. level`` (nothing links to a new node yet)."""
         self.layer0[slot] = -1
+        self._in0[slot] = 0
         if level > 0:
             self.upper[slot] = np.full((level, self.m), -1, dtype=np.int32)
+            self._in_upper[slot] = np.zeros(level, dtype=np.int32)
 
     def drop_node(self, slot: int) -> None:
-        """Forget every list of ``slot``."""
-        self.layer0[slot] = -1
+        """Forget every list of ``slot`` (the lists holding ``slot`` are the caller's to change first)."""
+        for layer in range(len(self._in_upper.get(slot, ())) + 1):
+            self.set(slot, layer, _NO_LINKS)
         self.upper.pop(slot, None)
+        self._in_upper.pop(slot, None)
+
+    def _count(self, targets: np.ndarray, layer: int, change: int) -> None:
+        """Add ``change`` to the in-degree on ``layer`` of each of ``targets`` (a list holds a node once; -1 is padding)."""
+        if layer == 0:
+            self._in0[targets] += change
+        else:
+            for target in targets.tolist():
+                if target >= 0:
+                    self._in_upper[target][layer - 1] += change
 
     def grow(self, capacity: int) -> None:
         """Make room for ``capacity`` slots (never shrinks)."""
@@ -76,6 +115,7 @@ class HnswLinks:
         layer0 = np.full((capacity, 2 * self.m), -1, dtype=np.int32)
         layer0[:old] = self.layer0
         self.layer0 = layer0
+        self._in0 = np.concatenate([self._in0[:old], np.zeros(capacity - old + 1, dtype=np.int32)])
 
     def in_links(self, slot: int, layer: int, high: int) -> np.ndarray:
         """Slots below ``high`` whose list on ``layer`` contains ``slot``, ascending."""
@@ -83,6 +123,18 @@ class HnswLinks:
             return np.flatnonzero((self.layer0[:high] == slot).any(axis=1))
         holders = [s for s, block in self.upper.items() if block.shape[0] >= layer and (block[layer - 1] == slot).any()]
         return np.array(sorted(holders), dtype=np.int64)
+
+    def reachable(self, entry: int, high: int) -> np.ndarray:
+        """``(high,)`` bool: the slots a walk along layer-0 links from ``entry`` reaches (breadth first, vectorised)."""
+        seen = np.zeros(high + 1, dtype=bool)
+        seen[-1] = True  # the padding -1 indexes this extra entry: never a frontier node
+        seen[entry] = True
+        frontier = np.array([entry], dtype=np.int64)
+        while frontier.shape[0]:
+            targets = np.unique(self.layer0[frontier])
+            frontier = targets[~seen[targets]]
+            seen[frontier] = True
+        return seen[:high]
 
     def unlinked(self, slots: np.ndarray, high: int) -> bool:
         """Whether ``slots`` have no links on any layer and no slot below ``high`` links to them."""
@@ -99,7 +151,8 @@ class HnswLinks:
     @property
     def nbytes(self) -> int:
         """Bytes held by link arrays."""
-        return self.layer0.nbytes + sum(block.nbytes for block in self.upper.values())
+        upper = sum(block.nbytes for block in self.upper.values())
+        return self.layer0.nbytes + self._in0.nbytes + upper + sum(c.nbytes for c in self._in_upper.values())
 
     def to_arrays(self, high: int) -> dict[str, np.ndarray]:
         """Arrays describing slots ``0 .. high - 1``: ``layer0``, ``upper_slots``, ``upper_links``.
@@ -144,6 +197,9 @@ class HnswLinks:
             targets = matrix[matrix >= 0]
             if not live[targets].all():
                 raise ValueError(f"corrupted HNSW links: {name} points to a removed node")
+            ordered = np.sort(matrix, axis=1)
+            if ((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)).any():
+                raise ValueError(f"corrupted HNSW links: a list in {name} holds a node twice")
         if (layer0[~live] != -1).any():
             raise ValueError("corrupted HNSW links: a removed node still has links")
         if (layer0 == np.arange(high)[:, None]).any():
@@ -162,7 +218,18 @@ class HnswLinks:
                 if (levels[targets] < layer).any():
                     raise ValueError(f"corrupted HNSW links: a layer-{layer} link points to a node below that layer")
             links.upper[slot] = block
+        links._recount()
         return links
+
+    def _recount(self) -> None:
+        """Recompute every in-degree from the lists."""
+        self._in0 = np.bincount(self.layer0[self.layer0 >= 0], minlength=self.layer0.shape[0] + 1).astype(np.int32)
+        self._in_upper = {slot: np.zeros(block.shape[0], dtype=np.int32) for slot, block in self.upper.items()}
+        for block in self.upper.values():
+            for layer, row in enumerate(block.tolist(), start=1):
+                for target in row:
+                    if target >= 0:
+                        self._in_upper[target][layer - 1] += 1
 
 
 def _int_matrix(arrays: dict[str, np.ndarray], name: str, shape: tuple[int, int]) -> np.ndarray:
