@@ -533,6 +533,12 @@ class HnswIndex:
             self._connect(slot, layer, self._with_nearest_copies(slot, layer, found), offset)
         if level > self._max_level:
             self._entry, self._max_level = slot, level
+        if self._starts_with_copy(slot, found):
+            self._reconnect()
+
+    def _starts_with_copy(self, slot: int, found: list[tuple[float, int]]) -> bool:
+        """Whether the best of ``found`` holds an exact copy of ``slot``'s vector."""
+        return bool(found) and bool(copies_of(self._stored[found[0][1] : found[0][1] + 1], self._stored[slot])[0])
 
     def _linked_levels(self) -> np.ndarray:
         """``levels[:high]`` with waiting slots at -1 (as if absent): the levels of the graph's nodes."""
@@ -585,9 +591,9 @@ class HnswIndex:
         nearer) reaches its neighbours in the band; they join the
         candidates with the copies' score. One row screened otherwise.
         """
-        row = self._stored[slot]
-        if not found or not copies_of(self._stored[found[0][1] : found[0][1] + 1], row)[0]:
+        if not self._starts_with_copy(slot, found):
             return found
+        row = self._stored[slot]
         best_score, current = found[0][0], found[0][1]
         listed = {s for _, s in found}
         extra: list[tuple[float, int]] = []
@@ -667,10 +673,11 @@ class HnswIndex:
     def _reconnect(self) -> None:
         """Make every linked node reachable from the entry point on layer 0 again.
 
-        Removing a vector that has exact copies can leave a few copies
+        Among exact copies, adding or removing one can leave a few copies
         linked only to each other (every list can hold only some of the
         copies, :mod:`ruvllm_web.hnsw_heuristic`), an island no search
-        enters although each of them is held by some list. Each node the
+        enters although each of them is held by some list; so this runs
+        after a removal next to a copy and after adding a copy. Each node the
         walk from the entry point misses joins the list of the nearest node
         it reaches that can take it (:meth:`_relink` with ``keep``), then the
         walk is redone.
