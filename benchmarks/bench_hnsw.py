@@ -31,7 +31,7 @@ from ruvllm_web import HnswIndex
 from ruvllm_web.row_scores import USES_BLAS
 from ruvllm_web.self_benchmark import clustered
 
-EF_VALUES = (16, 32, 64, 128)
+EF_VALUES = (12, 16, 24, 32, 64, 128)
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

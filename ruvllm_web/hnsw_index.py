@@ -680,25 +680,25 @@ class HnswIndex:
         after a removal next to a copy and after adding a copy. Each node the
         walk from the entry point misses joins the list of the nearest node
         it reaches that can take it (:meth:`_relink` with ``keep``), then the
-        walk is redone.
+        walk is redone; a node is repaired at most once per call (a repair
+        that strands another node cannot loop).
         Data without duplicates was never seen to need it (BENCHMARKS.md).
         """
         linked = self._linked_levels() >= 0
-        given_up: set[int] = set()
+        tried: set[int] = set()  # each node is repaired at most once, so the loop ends
         while self._entry >= 0:
             reached = self._links.reachable(self._entry, self._high)
-            missed = [slot for slot in np.flatnonzero(linked & ~reached).tolist() if slot not in given_up]
+            missed = [slot for slot in np.flatnonzero(linked & ~reached).tolist() if slot not in tried]
             if not missed:
                 return
             orphan = missed[0]
+            tried.add(orphan)
             holders = np.flatnonzero(linked & reached)
             query, _ = self._metric.as_query(self._stored[orphan])
             for holder in holders[np.argsort(-row_dots(self._stored[holders], query), kind="stable")].tolist():
                 self._relink(holder, 0, np.append(self._links.neighbours(holder, 0), orphan), keep=orphan)
                 if (self._links.neighbours(holder, 0) == orphan).any():
                     break
-            else:  # no list could take it without stranding another node: left as it is
-                given_up.add(orphan)
 
     def _adopt(self, orphan: int, layer: int) -> None:
         """Give ``orphan``, which no list on ``layer`` holds, a holder: the first of its own neighbours there."""
