@@ -676,13 +676,15 @@ class HnswIndex:
         Among exact copies, adding or removing one can leave a few copies
         linked only to each other (every list can hold only some of the
         copies, :mod:`ruvllm_web.hnsw_heuristic`), an island no search
-        enters although each of them is held by some list; so this runs
-        after a removal next to a copy and after adding a copy. Each node the
+        enters although each of them is held by some list. Each node the
         walk from the entry point misses joins the list of the nearest node
         it reaches that can take it (:meth:`_relink` with ``keep``), then the
         walk is redone; a node is repaired at most once per call (a repair
-        that strands another node cannot loop).
-        Data without duplicates was never seen to need it (BENCHMARKS.md).
+        that strands another node cannot loop). The walk covers the whole
+        graph, so it runs only after adding a copy and after removing a
+        vector next to one: without copies, islands were seen only with
+        tiny settings (m 2-4, ef_construction 8, 4 dimensions, tight
+        clusters), never at the defaults (BENCHMARKS.md).
         """
         linked = self._linked_levels() >= 0
         tried: set[int] = set()  # each node is repaired at most once, so the loop ends

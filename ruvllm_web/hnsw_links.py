@@ -11,7 +11,7 @@ are -1 everywhere; the search relies on that padding (see
 Beside the lists, the in-degree of every node on every layer (how many
 lists hold it) is kept up to date by every change, so the index can tell
 in O(1) whether dropping a link would leave a node that no search can
-reach (:meth:`HnswLinks.in_degree`). It is derived data: rebuilt from the
+reach (:meth:`HnswLinks.in_degrees`). It is derived data: rebuilt from the
 lists on load, never stored.
 """
 
@@ -53,12 +53,8 @@ class HnswLinks:
         row = self.row(slot, layer)
         return row[row >= 0]
 
-    def in_degree(self, slot: int, layer: int) -> int:
-        """How many lists on ``layer`` hold ``slot``."""
-        return int(self._in0[slot] if layer == 0 else self._in_upper[slot][layer - 1])
-
     def in_degrees(self, slots: np.ndarray, layer: int) -> np.ndarray:
-        """``(len(slots),)`` int32: :meth:`in_degree` of each of ``slots``."""
+        """``(len(slots),)`` int32: how many lists on ``layer`` hold each of ``slots``."""
         if layer == 0:
             return self._in0[slots]
         return np.array([self._in_upper[s][layer - 1] for s in slots.tolist()], dtype=np.int32)

@@ -47,7 +47,7 @@ def assert_in_degrees_match_the_lists(index: HnswIndex) -> None:
     for slot, block in links.upper.items():
         for layer in range(1, block.shape[0] + 1):
             held = sum(int((other[layer - 1] == slot).sum()) for other in links.upper.values() if other.shape[0] >= layer)
-            assert links.in_degree(slot, layer) == held
+            assert links.in_degrees(np.array([slot]), layer)[0] == held
 
 
 def reachable_on_layer_0(index: HnswIndex) -> set[int]:
