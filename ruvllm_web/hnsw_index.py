@@ -520,7 +520,13 @@ class HnswIndex:
             self._link(self._waiting.pop(0))
 
     def _link(self, slot: int) -> None:
-        """Link the stored ``slot`` into layers ``0 .. its level`` of the graph of the linked slots."""
+        """Link the stored ``slot`` into layers ``0 .. its level`` of the graph of the linked slots.
+
+        When a beam finds a copy of ``slot``'s vector first, the candidates
+        gain the copies nearest ``slot`` (:meth:`_with_nearest_copies`), and
+        after an insert whose layer-0 beam did, reachability is repaired
+        (:meth:`_reconnect`).
+        """
         level = int(self._levels[slot])
         self._top.inserted(level)
         if self._entry < 0:
@@ -528,17 +534,15 @@ class HnswIndex:
             return
         query, offset = self._metric.as_query(self._stored[slot])
         found = self._descend(query, level)
+        copy = False
         for layer in range(min(level, self._max_level), -1, -1):
             found = self._beam(query, found, self.ef_construction, layer, None)
-            self._connect(slot, layer, self._with_nearest_copies(slot, layer, found), offset)
+            copy = bool(copies_of(self._stored[found[0][1] : found[0][1] + 1], self._stored[slot])[0])
+            self._connect(slot, layer, self._with_nearest_copies(slot, layer, found) if copy else found, offset)
         if level > self._max_level:
             self._entry, self._max_level = slot, level
-        if self._starts_with_copy(slot, found):
+        if copy:
             self._reconnect()
-
-    def _starts_with_copy(self, slot: int, found: list[tuple[float, int]]) -> bool:
-        """Whether the best of ``found`` holds an exact copy of ``slot``'s vector."""
-        return bool(found) and bool(copies_of(self._stored[found[0][1] : found[0][1] + 1], self._stored[slot])[0])
 
     def _linked_levels(self) -> np.ndarray:
         """``levels[:high]`` with waiting slots at -1 (as if absent): the levels of the graph's nodes."""
@@ -581,7 +585,7 @@ class HnswIndex:
         return [(-score, node)]
 
     def _with_nearest_copies(self, slot: int, layer: int, found: list[tuple[float, int]]) -> list[tuple[float, int]]:
-        """``found`` (best first), and if it starts with a copy of ``slot``'s vector, the copies nearest ``slot``.
+        """``found`` (best first, starting with a copy of ``slot``'s vector) and the copies nearest ``slot``.
 
         Copies of one vector link to the copies nearest them in slot order
         (:mod:`ruvllm_web.hnsw_heuristic`), but with more copies than the
@@ -589,10 +593,8 @@ class HnswIndex:
         only to far copies, which drop it again. Walking the copies' links
         towards ``slot`` (to the linked copy nearest it, while that gets
         nearer) reaches its neighbours in the band; they join the
-        candidates with the copies' score. One row screened otherwise.
+        candidates with the copies' score.
         """
-        if not self._starts_with_copy(slot, found):
-            return found
         row = self._stored[slot]
         best_score, current = found[0][0], found[0][1]
         listed = {s for _, s in found}
@@ -623,8 +625,7 @@ class HnswIndex:
             select_neighbours(rows, scores, offset, self.m, self._metric, self._stored[slot], candidates, slot)
         ]
         self._links.set(slot, layer, chosen)
-        full = [neighbour for neighbour in chosen.tolist() if not self._links.append(neighbour, layer, slot)]
-        for neighbour in full:
+        for neighbour in self._links.link_back(chosen.tolist(), layer, slot):
             self._relink(neighbour, layer, np.append(self._links.neighbours(neighbour, layer), slot))
 
     def _relink(self, node: int, layer: int, candidates: np.ndarray, keep: int = -1) -> None:

@@ -62,22 +62,27 @@ class HnswLinks:
     def set(self, slot: int, layer: int, targets: np.ndarray) -> None:
         """Replace the neighbour list of ``slot`` on ``layer`` by ``targets``."""
         row = self.row(slot, layer)
-        self._count(row, layer, -1)
+        if row[0] >= 0:  # an empty list holds nobody
+            self._count(row, layer, -1)
         row.fill(-1)
         row[: targets.shape[0]] = targets
         self._count(targets, layer, 1)
 
-    def append(self, slot: int, layer: int, target: int) -> bool:
-        """Add ``target`` to the list of ``slot`` if there is room; return whether it was added."""
-        row = self.row(slot, layer)
-        if row[-1] >= 0:  # lists fill from the front, so a full list ends with a link
-            return False
-        row[row.argmin()] = target  # the first -1: every link is >= 0
+    def link_back(self, slots: list[int], layer: int, target: int) -> list[int]:
+        """Add ``target`` to the list of each of ``slots`` that has room; return the slots whose lists are full."""
+        full = []
+        for slot in slots:
+            row = self.row(slot, layer)
+            if row[-1] >= 0:  # lists fill from the front, so a full list ends with a link
+                full.append(slot)
+            else:
+                row[row.argmin()] = target  # the first -1: every link is >= 0
+        added = len(slots) - len(full)
         if layer == 0:
-            self._in0[target] += 1
+            self._in0[target] += added
         else:
-            self._in_upper[target][layer - 1] += 1
-        return True
+            self._in_upper[target][layer - 1] += added
+        return full
 
     def add_node(self, slot: int, level: int) -> None:
         """Give ``slot`` empty lists on layers ``0 .. level`` (nothing links to a new node yet)."""
