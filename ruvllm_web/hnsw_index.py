@@ -854,7 +854,9 @@ class HnswIndex:
         marks (the padding -1 indexes the sentinel slot, never unvisited),
         marking the new ones visited (and appending them to ``marked``), one
         gather of the rows and one product with the negated query for all of them.
-        A dict drops slots listed by two nodes of the batch.
+        A dict keyed by slot drops slots listed by two nodes of the batch (their
+        two scores may differ in the last bit, e.g. under BLAS, so a set of
+        ``(score, slot)`` pairs would keep both).
         """
         unvisited = self._unvisited
         if layer == 0:
