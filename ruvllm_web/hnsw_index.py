@@ -626,7 +626,7 @@ class HnswIndex:
         ]
         self._links.set(slot, layer, chosen)
         for neighbour in self._links.link_back(chosen.tolist(), layer, slot):
-            self._relink(neighbour, layer, np.append(self._links.neighbours(neighbour, layer), slot))
+            self._take_in(neighbour, layer, slot)
 
     def _relink(self, node: int, layer: int, candidates: np.ndarray, keep: int = -1) -> None:
         """Set the links of ``node`` on ``layer`` to the heuristic's choice among ``candidates``, stranding none.
@@ -654,6 +654,10 @@ class HnswIndex:
         if keep >= 0 or not held.all():
             stranded = candidates[(held == 0) | (candidates == keep)]
             self._links.set(node, layer, self._keeping(chosen, stranded, layer, width))
+
+    def _take_in(self, holder: int, layer: int, node: int, keep: int = -1) -> None:
+        """Re-select the links of ``holder`` on ``layer`` among its current ones and ``node`` (:meth:`_relink`)."""
+        self._relink(holder, layer, np.append(self._links.neighbours(holder, layer), node), keep)
 
     def _keeping(self, chosen: np.ndarray, stranded: np.ndarray, layer: int, width: int) -> np.ndarray:
         """``chosen`` (the list just set) with ``stranded`` added: in free places, else instead of shared targets."""
@@ -699,7 +703,7 @@ class HnswIndex:
             holders = np.flatnonzero(linked & reached)
             query, _ = self._metric.as_query(self._stored[orphan])
             for holder in holders[np.argsort(-row_dots(self._stored[holders], query), kind="stable")].tolist():
-                self._relink(holder, 0, np.append(self._links.neighbours(holder, 0), orphan), keep=orphan)
+                self._take_in(holder, 0, orphan, keep=orphan)
                 if (self._links.neighbours(holder, 0) == orphan).any():
                     break
 
@@ -707,8 +711,7 @@ class HnswIndex:
         """Give ``orphan``, which no list on ``layer`` holds, a holder: the first of its own neighbours there."""
         neighbours = self._links.neighbours(orphan, layer)
         if neighbours.shape[0]:
-            holder = int(neighbours[0])
-            self._relink(holder, layer, np.append(self._links.neighbours(holder, layer), orphan))
+            self._take_in(int(neighbours[0]), layer, orphan)
 
     def _remove_slot(self, slot: int) -> None:
         """Unlink ``slot`` (or take it off the waiting queue), repair the lists that pointed to it, free the slot.

@@ -227,10 +227,8 @@ class HnswLinks:
         self._in0 = np.bincount(self.layer0[self.layer0 >= 0], minlength=self.layer0.shape[0] + 1).astype(np.int32)
         self._in_upper = {slot: np.zeros(block.shape[0], dtype=np.int32) for slot, block in self.upper.items()}
         for block in self.upper.values():
-            for layer, row in enumerate(block.tolist(), start=1):
-                for target in row:
-                    if target >= 0:
-                        self._in_upper[target][layer - 1] += 1
+            for layer, row in enumerate(block, start=1):
+                self._count(row, layer, 1)
 
 
 def _int_matrix(arrays: dict[str, np.ndarray], name: str, shape: tuple[int, int]) -> np.ndarray:
