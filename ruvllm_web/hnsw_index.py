@@ -574,14 +574,14 @@ class HnswIndex:
         for layer in range(layer, floor, -1):
             while True:
                 row = upper[node][layer - 1]
-                row = row[row >= 0]
-                if not row.shape[0]:
+                # The padding -1 gathers the last stored row; its score is skipped below.
+                scores = row_dots(stored.take(row, axis=0), query).tolist()
+                current = node
+                for link, value in zip(row.tolist(), scores):
+                    if link >= 0 and value > score:  # the first best link that beats the current node
+                        node, score = link, value
+                if node == current:
                     break
-                scores = row_dots(stored.take(row, axis=0), query)
-                best = int(scores.argmax())
-                if scores[best] <= score:
-                    break
-                node, score = int(row[best]), float(scores[best])
         return [(-score, node)]
 
     def _with_nearest_copies(self, slot: int, layer: int, found: list[tuple[float, int]]) -> list[tuple[float, int]]:
@@ -872,11 +872,10 @@ class HnswIndex:
             return {}
         unvisited[neighbours] = False
         marked.append(neighbours)
-        scores = row_dots(self._stored.take(neighbours, axis=0), negated)
+        scores = row_dots(self._stored.take(neighbours, axis=0), negated).tolist()
         if worst < math.inf:
-            better = scores < worst
-            neighbours, scores = neighbours.compress(better), scores.compress(better)
-        return dict(zip(neighbours.tolist(), scores.tolist()))
+            return {slot: score for slot, score in zip(neighbours.tolist(), scores) if score < worst}
+        return dict(zip(neighbours.tolist(), scores))
 
     def _graph_search(
         self, query: np.ndarray, count: int, ef: int, allowed: bytes | None

@@ -97,9 +97,12 @@ def as_int(value: object, name: str, low: int | None = None, high: int | None = 
     Integral numpy scalars are accepted; ``bool`` and floats are refused
     with ``TypeError``; out-of-range values raise ``ValueError``.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if type(value) is int:  # the common case, without the ABC check below (slow in Pyodide after a search)
+        result = value
+    elif isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    result = int(value)
+    else:
+        result = int(value)
     if low is not None and result < low:
         raise ValueError(f"{name} must be >= {low}, got {result}")
     if high is not None and result > high:
@@ -158,7 +161,9 @@ def _finite_float32(array: np.ndarray, name: str) -> np.ndarray:
     else:
         with np.errstate(over="ignore"):
             result = np.ascontiguousarray(array, dtype=np.float32)
-    if not np.isfinite(result).all():
+    # A finite sum of squares proves every value finite (NaN and +-Inf propagate) in one call, and
+    # vdot raises no floating-point warnings; one that overflowed is told apart by the exact check.
+    if not math.isfinite(float(np.vdot(result, result))) and not np.isfinite(result).all():
         position = tuple(int(i) for i in np.argwhere(~np.isfinite(result))[0])
         where = position[0] if len(position) == 1 else position
         raise ValueError(f"{name} contains NaN or Inf, or a value beyond float32 range (at index {where})")

@@ -1,5 +1,7 @@
 """Shared argument checks: canonical results and error messages that name the problem."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -42,6 +44,18 @@ def test_float32_vectors_are_returned_as_they_are_or_made_contiguous() -> None:
     assert out.flags.c_contiguous and out.tolist() == [0.0, 2.0, 4.0]
 
 
+def test_finiteness_check_overflows_and_warns_never() -> None:
+    # The check sums squares first: a sum that overflows float32 must not be taken for an Inf value,
+    # and neither huge nor non-finite input may raise numpy's floating-point warnings.
+    vector = np.array([3e38, 3e38, -1.0], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert as_vector(vector, 3) is vector
+        assert as_matrix(np.full((2, 3), -3e38, dtype=np.float32), 3).shape == (2, 3)
+        with pytest.raises(ValueError, match="NaN or Inf.*index 1"):
+            as_vector(np.array([1.0, np.nan, -np.inf], dtype=np.float32), 3)
+
+
 def test_scalars() -> None:
     assert as_quality(1) == 1.0
     assert as_int(np.int64(4), "k", low=1) == 4
@@ -54,6 +68,8 @@ def test_scalars() -> None:
         as_quality(True)
     with pytest.raises(TypeError, match="integer"):
         as_int(2.0, "k")
+    with pytest.raises(TypeError, match="k must be an integer, got bool"):
+        as_int(True, "k")
     with pytest.raises(ValueError, match="k must be >= 1, got 0"):
         as_int(0, "k", low=1)
 
