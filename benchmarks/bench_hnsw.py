@@ -6,6 +6,12 @@ that size, query p50/p99 latency and recall@10 for several ef values,
 the speed-up over numpy brute force (the faster of ``X @ q`` and
 ``einsum``, timed here), the exact-search path's latency, and memory.
 
+Each ef's speed-up divides a brute-force p50 by a search p50 timed in
+alternating blocks of :data:`BLOCK` queries (brute force, then search, on
+the same queries), so that the machine's speed drifting over the minutes of
+a run (a shared VM's memory bandwidth, which a 100k brute force depends on)
+moves both alike.
+
 Data: clustered synthetic embeddings, unit length: ``n / 100`` random
 unit centres, each point = centre + Gaussian noise of norm about 0.8,
 normalised; queries drawn the same way.
@@ -24,6 +30,7 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -31,7 +38,9 @@ from ruvllm_web import HnswIndex
 from ruvllm_web.row_scores import USES_BLAS
 from ruvllm_web.self_benchmark import clustered
 
-EF_VALUES = (12, 16, 24, 32, 64, 128)
+EF_VALUES = (12, 14, 15, 16, 24, 32, 64, 128)
+#: Queries per block when brute force and search are timed in turn.
+BLOCK = 20
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -40,33 +49,60 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50_ms": float(np.percentile(values, 50)), "p99_ms": float(np.percentile(values, 99))}
 
 
-def brute_force(data: np.ndarray, queries: np.ndarray) -> tuple[dict[str, object], np.ndarray]:
-    """Time both numpy brute-force forms per query; return timings and exact top-10 ids ``(q, 10)``."""
+def timed_brute_force(score: Callable[[np.ndarray], np.ndarray], q: np.ndarray) -> float:
+    """Seconds one brute-force top-10 of ``q`` takes: ``score(q)``, ``argpartition``, sort of the 10."""
+    start = time.perf_counter()
+    scores = score(q)
+    top = np.argpartition(-scores, 9)[:10]
+    top[np.argsort(-scores[top])]
+    return time.perf_counter() - start
+
+
+def brute_force(
+    data: np.ndarray, queries: np.ndarray
+) -> tuple[dict[str, object], Callable[[np.ndarray], np.ndarray], np.ndarray]:
+    """Time both numpy brute-force forms per query; return timings, the faster form, exact top-10 ids ``(q, 10)``."""
     timings: dict[str, object] = {}
-    for name, score in (("matmul", lambda q: data @ q), ("einsum", lambda q: np.einsum("ij,j->i", data, q))):
-        samples = []
-        for q in queries:
-            start = time.perf_counter()
-            scores = score(q)
-            top = np.argpartition(-scores, 9)[:10]
-            top[np.argsort(-scores[top])]
-            samples.append(time.perf_counter() - start)
-        timings[name] = percentiles(samples)
+    forms: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+        "matmul": lambda q: data @ q,
+        "einsum": lambda q: np.einsum("ij,j->i", data, q),
+    }
+    for name, score in forms.items():
+        timings[name] = percentiles([timed_brute_force(score, q) for q in queries])
     exact = np.argsort(-(queries @ data.T), axis=1)[:, :10]
-    timings["p50_ms"] = min(timings["matmul"]["p50_ms"], timings["einsum"]["p50_ms"])  # type: ignore[index]
-    return timings, exact
+    faster = min(forms, key=lambda name: timings[name]["p50_ms"])  # type: ignore[index]
+    timings["p50_ms"] = timings[faster]["p50_ms"]  # type: ignore[index]
+    return timings, forms[faster], exact
 
 
-def time_queries(index: HnswIndex, queries: np.ndarray, exact: np.ndarray, ef: int) -> dict[str, float]:
-    """Latency percentiles and recall@10 of ``index.search`` at beam width ``ef``."""
-    samples, hits = [], 0
-    for q, truth in zip(queries, exact):
-        start = time.perf_counter()
-        ids, _ = index.search(q, 10, ef=ef)
-        samples.append(time.perf_counter() - start)
-        hits += len(set(ids.tolist()) & set(truth.tolist()))
+def time_queries(
+    index: HnswIndex,
+    queries: np.ndarray,
+    exact: np.ndarray,
+    ef: int,
+    score: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> dict[str, float]:
+    """Latency percentiles and recall@10 of ``index.search`` at beam width ``ef``.
+
+    With ``score`` (a brute-force form), brute force is timed too, in
+    alternating blocks of :data:`BLOCK` queries, and the result also holds
+    its p50 and the speed-up of the search over it.
+    """
+    samples, brute, hits = [], [], 0
+    for first in range(0, len(queries), BLOCK):
+        block = range(first, min(first + BLOCK, len(queries)))
+        if score is not None:
+            brute.extend(timed_brute_force(score, queries[i]) for i in block)
+        for i in block:
+            start = time.perf_counter()
+            ids, _ = index.search(queries[i], 10, ef=ef)
+            samples.append(time.perf_counter() - start)
+            hits += len(set(ids.tolist()) & set(exact[i].tolist()))
     result = percentiles(samples)
     result["recall_at_10"] = hits / (10 * len(queries))
+    if score is not None:
+        result["brute_force_p50_ms"] = percentiles(brute)["p50_ms"]
+        result["speedup_vs_brute_p50"] = result["brute_force_p50_ms"] / result["p50_ms"]
     return result
 
 
@@ -99,12 +135,8 @@ def bench_size(n: int, args: argparse.Namespace) -> dict[str, object]:
     for ident in range(n, n + args.single_adds):
         index.remove(ident)
 
-    baseline, exact = brute_force(data, queries)
-    sweep = {}
-    for ef in EF_VALUES:
-        result = time_queries(index, queries, exact, ef)
-        result["speedup_vs_brute_p50"] = baseline["p50_ms"] / result["p50_ms"]  # type: ignore[operator]
-        sweep[str(ef)] = result
+    baseline, score, exact = brute_force(data, queries)
+    sweep = {str(ef): time_queries(index, queries, exact, ef, score) for ef in EF_VALUES}
     index.exact_threshold = n
     exact_path = time_queries(index, queries, exact, 10)
 
