@@ -97,6 +97,7 @@ def test_index_small_is_exact_and_bad_input_is_refused(selenium):
         lambda: index.add(np.zeros(8)),
         lambda: index.add(np.ones(7)),
         lambda: index.add(np.full(8, np.nan)),
+        lambda: index.add(np.array([1, np.inf, -np.inf, 0, 0, 0, 0, 0], dtype=np.float32)),
         lambda: index.search(data[0], 0),
         lambda: index.remove(5),
     ):
@@ -107,6 +108,9 @@ def test_index_small_is_exact_and_bad_input_is_refused(selenium):
         else:
             raise AssertionError("bad input was accepted")
     assert len(index) == 0
+    # finite values whose squares overflow float32 pass the finiteness check (its exact fallback) in wasm32 too
+    index.add(np.full(8, 3e38, dtype=np.float32))
+    assert len(index) == 1
 
 
 @run_in_pyodide(packages=["numpy", "ruvllm_web"], pytest_assert_rewrites=False)
