@@ -640,14 +640,13 @@ class HnswIndex:
         ``node`` alone strands the rest (not seen in practice).
         """
         query, offset = self._metric.as_query(self._stored[node])
-        scores = row_dots(self._stored[candidates], query)
+        rows = self._stored[candidates]
+        scores = row_dots(rows, query)
         order = np.argsort(-scores, kind="stable")
-        candidates, scores = candidates[order], scores[order]
+        candidates, rows, scores = candidates[order], rows[order], scores[order]
         width = self._links.width(layer)
         chosen = candidates[
-            select_neighbours(
-                self._stored[candidates], scores, offset, width, self._metric, self._stored[node], candidates, node
-            )
+            select_neighbours(rows, scores, offset, width, self._metric, self._stored[node], candidates, node)
         ]
         self._links.set(node, layer, chosen)
         held = self._links.in_degrees(candidates, layer)  # ``node`` is never among its own candidates
