@@ -119,38 +119,48 @@
 
   // ------------------------------------------------------------------- arena
 
-  /** A SharedArrayBuffer of float32s: a bump-allocated static part and a FIFO ring. */
+  /**
+   * A SharedArrayBuffer of float32s: a bump-allocated static part, then a FIFO ring for per-call
+   * vectors. Ring regions are released oldest first (answers arrive in call order), so the live
+   * regions are one run [tail, head) or, once wrapped, [tail, end) and [ringStart, head) with
+   * head <= tail. A region that does not fit is refused, and the caller copies the vector into
+   * its message instead, so a full ring costs speed, never correctness.
+   */
   class Arena {
-    constructor() {
-      this.buffer = new SharedArrayBuffer(ARENA_FLOATS * 4);
+    /** @param {number} [floats] arena size @param {number} [staticFloats] the static part's size */
+    constructor(floats = ARENA_FLOATS, staticFloats = STATIC_FLOATS) {
+      this.buffer = new SharedArrayBuffer(floats * 4);
       this.f32 = new Float32Array(this.buffer);
       this.staticTop = 0;
-      this.head = STATIC_FLOATS;
+      this.ringStart = staticFloats;
+      this.end = floats;
+      this.head = staticFloats;
       /** @type {Array<[number, number]>} live ring allocations [start, end), oldest first */
       this.live = [];
     }
 
     /** A region that lives as long as the page (zero-allocation views); -1 when full. */
     allocStatic(length) {
-      if (this.staticTop + length > STATIC_FLOATS) return -1;
+      if (this.staticTop + length > this.ringStart) return -1;
       const start = this.staticTop;
       this.staticTop += length;
       return start;
     }
 
-    /** A ring region for one call; -1 when the ring is full (the caller then copies instead). */
+    /** A ring region of `length` (>= 1) floats for one call; -1 when it does not fit now. */
     alloc(length) {
       const tail = this.live.length ? this.live[0][0] : null;
       let start = this.head;
+      let limit = this.end;
       if (tail === null) {
-        start = STATIC_FLOATS;
-      } else if (start >= tail && start + length > ARENA_FLOATS) {
-        start = STATIC_FLOATS; // wrap
-        if (start + length > tail) return -1;
-      } else if (start < tail && start + length > tail) {
-        return -1;
+        start = this.ringStart;
+      } else if (start <= tail) {
+        limit = tail; // wrapped: the free space is [head, tail), none at all when head === tail
+      } else if (start + length > limit) {
+        start = this.ringStart; // wrap below the oldest live region
+        limit = tail;
       }
-      if (start + length > ARENA_FLOATS) return -1;
+      if (start + length > limit) return -1;
       this.head = start + length;
       this.live.push([start, start + length]);
       return start;
@@ -1222,4 +1232,7 @@
       baseUrl = String(url);
     },
   };
+  // Not API (absent from ruvllm.d.ts and ruvllm.js, not enumerable): the client's own tests
+  // run the real allocator through it (tests/client).
+  Object.defineProperty(global.RuvLLM, "_internals", { value: Object.freeze({ Arena }) });
 })(globalThis);

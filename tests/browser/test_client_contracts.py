@@ -1,0 +1,37 @@
+"""The client's contracts in headless Chromium: the shared-memory ring past its capacity, every
+method answering with a Promise, calls on closed or refused objects, one worker per init()."""
+
+from __future__ import annotations
+
+from tests.browser.test_client import fresh, run  # noqa: F401  (the page fixture and the script runner)
+
+FLOOD = """
+  const info = await init({ tickIntervalMs: 0 });
+  const n = 384;
+  const input = (k) => vec(n, (i) => Math.sin(0.013 * (k + 1) * i + 0.7 * k));
+  const flood = (first) => Array.from({ length: 4096 }, (_, j) => lib.l2Normalize(input(first + j)));
+  const early = flood(0);
+  await Promise.all(early.slice(0, 8));  // frees the oldest regions: the next flood wraps onto the rest
+  const results = await Promise.all([...early, ...flood(4096)]);
+  let wrong = 0;
+  let worst = 0;
+  results.forEach((out, k) => {
+    const x = input(k);
+    const norm = Math.sqrt(x.reduce((sum, v) => sum + v * v, 0));
+    let bad = out.length !== n;
+    for (let i = 0; i < n; i++) {
+      const error = Math.abs(out[i] - x[i] / norm);
+      worst = Math.max(worst, error);
+      if (!(error <= 1e-6)) bad = true;
+    }
+    if (bad) wrong++;
+  });
+  return { shared: info.sharedMemory, count: results.length, wrong, worst };
+"""
+
+
+def test_more_calls_in_flight_than_the_arena_holds_all_answer_right(fresh, server) -> None:
+    # 4,096 calls of 384 floats in and 384 out fill the ring exactly; the next 4,096 wrap onto it.
+    out = run(fresh, server, FLOOD)
+    assert out["shared"] is True and out["count"] == 8192
+    assert out["wrong"] == 0, f"{out['wrong']} of 8192 answers wrong (worst error {out['worst']})"
