@@ -12,7 +12,10 @@ over to its own adapter as it gathers evidence. With fallback off, or from the
 tenth adaptation on, ``out = own(x)``.
 
 Every adaptation of ``op`` trains both its own adapter and its category's,
-at the operator's last input ``x``, toward the same target:
+at the operator's last input ``x``, toward the same target. An operator that
+has had no input of its own yet uses the manager's last input instead, the
+input of the latest :meth:`ScopedLoRA.forward` of any operator (so "forward
+a Scan, reward a Join" learns, as the learning-wasm document's example has it):
 
 - ``adapt(op, g)`` reads ``g`` as the error of the scoped output,
   ``out - target`` (the gradient of ``0.5 * ||out - target||^2``), so
@@ -83,6 +86,8 @@ class ScopedLoRA:
             MicroLoRA(dim, alpha, learning_rate, rank=rank, seed=self.seed + OPERATOR_COUNT + c)
             for c in range(CATEGORY_COUNT))
         self._category_index = tuple(int(category_of(op)) for op in range(OPERATOR_COUNT))
+        #: The operator of the latest forward: its adapter holds the manager's last input.
+        self._last_op: int | None = None
         self._shape = (self.dim,)
         self._blend = np.zeros(self.dim, dtype=np.float32)  # scratch: the second adapter's output
         # w = count / 10 as 0-d float32 arrays: ufuncs then skip converting a Python float.
@@ -142,7 +147,8 @@ class ScopedLoRA:
         """Return the adapted ``x`` for operator ``op`` as a new ``(dim,)`` float32 array.
 
         Both adapters record ``x`` as their last input when the category is
-        blended in; the operator's own adapter always does.
+        blended in; the operator's own adapter always does, and ``x`` becomes
+        the manager's last input.
 
         Raises
         ------
@@ -155,7 +161,9 @@ class ScopedLoRA:
         own = self._operators[op]
         count = own.adapt_count
         if count >= FALLBACK_ADAPTATIONS or not self._category_fallback:
-            return own.forward(x)
+            out = own.forward(x)
+            self._last_op = int(op)
+            return out
         if type(x) is not np.ndarray or x.dtype is not _F32 or x.shape != self._shape:
             x = as_vector(x, self.dim, "input")
         out = np.empty(self.dim, dtype=np.float32)
@@ -165,17 +173,28 @@ class ScopedLoRA:
         if count == 0:
             own._forward(x, blend)  # records x for adapt; its output has no weight yet
             category._forward(x, out)
-            return out
-        own._forward(x, out)
-        category._forward(x, blend)
-        np.subtract(out, blend, out=out)
-        np.multiply(out, self._blend_weights[count], out=out)
-        np.add(out, blend, out=out)
+        else:
+            own._forward(x, out)
+            category._forward(x, blend)
+            np.subtract(out, blend, out=out)
+            np.multiply(out, self._blend_weights[count], out=out)
+            np.add(out, blend, out=out)
+        self._last_op = int(op)
         return out
+
+    def _input_of(self, own: MicroLoRA) -> np.ndarray | None:
+        """The input an adaptation of ``own`` is taken at: its own last input, else the manager's, else None."""
+        x = own.last_input
+        if x is None and self._last_op is not None:
+            x = self._operators[self._last_op].last_input
+        return x
 
     # --------------------------------------------------------------- learn
     def adapt(self, op: object, gradient: object) -> bool:
         """Step operator ``op``'s own and category adapters toward ``out - gradient`` at its last input.
+
+        An operator without an input of its own takes the manager's last input
+        (which then becomes its own, as a forward would make it).
 
         ``gradient`` is ``dL/d(out)`` of the output :meth:`forward` returned
         for that input under ``L = 0.5 * ||out - target||^2`` (see the module
@@ -184,13 +203,13 @@ class ScopedLoRA:
         Returns
         -------
         bool
-            Whether any weights changed; ``False`` (nothing counted) when the
-            operator has seen no input yet or the step is zero.
+            Whether any weights changed; ``False`` (nothing counted) when no
+            operator has seen an input yet or the step is zero.
         """
         op = as_operator(op)
         g = as_vector(gradient, self.dim, "gradient")
         own = self._operators[op]
-        x = own.last_input
+        x = self._input_of(own)
         if x is None:
             return False
         category = self._categories[self._category_index[op]]
@@ -203,6 +222,9 @@ class ScopedLoRA:
     def adapt_with_reward(self, op: object, improvement: object) -> bool:
         """Reward step (see :meth:`MicroLoRA.adapt_with_reward`) for operator ``op`` and its category.
 
+        Both are rewarded at the operator's last input, or, when it has had none,
+        at the manager's last input (the operator's own last input stays unset).
+
         Returns
         -------
         bool
@@ -211,25 +233,36 @@ class ScopedLoRA:
         op = as_operator(op)
         as_float(improvement, "improvement", -MAX_REWARD, MAX_REWARD)
         own = self._operators[op]
-        x = own.last_input
+        x = self._input_of(own)
         if x is None:
             return False
-        changed = own.adapt_with_reward(improvement)
+        changed = own.adapt_with_reward(improvement, x=x)
         return self._categories[self._category_index[op]].adapt_with_reward(improvement, x=x) or changed
 
     def reset_scope(self, op: object) -> None:
-        """Reset operator ``op``'s own adapter (its category, shared with others, is kept)."""
-        self._operators[as_operator(op)].reset()
+        """Reset operator ``op``'s own adapter (its category, shared with others, is kept).
+
+        Its input is forgotten too, also as the manager's last input if it was that.
+        """
+        op = as_operator(op)
+        self._operators[op].reset()
+        if self._last_op == op:
+            self._last_op = None
 
     def reset_all(self) -> None:
-        """Reset all 17 operator and 7 category adapters."""
+        """Reset all 17 operator and 7 category adapters and forget the manager's last input."""
         for lora in self._adapters():
             lora.reset()
+        self._last_op = None
 
     # ------------------------------------------------------------- persist
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """Return ``(meta, arrays)``; adapter ``i`` (operators 0..16, then categories) is prefixed ``"i."``."""
-        meta: dict[str, Any] = {"seed": self.seed, "category_fallback": self._category_fallback, "adapters": []}
+        """Return ``(meta, arrays)``; adapter ``i`` (operators 0..16, then categories) is prefixed ``"i."``.
+
+        ``meta["last_op"]`` is the operator of the latest forward (``None`` before any).
+        """
+        meta: dict[str, Any] = {"seed": self.seed, "category_fallback": self._category_fallback,
+                                "last_op": self._last_op, "adapters": []}
         arrays: dict[str, np.ndarray] = {}
         for index, lora in enumerate(self._adapters()):
             lora_meta, lora_arrays = lora.to_state()
@@ -239,7 +272,10 @@ class ScopedLoRA:
 
     @classmethod
     def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> ScopedLoRA:
-        """Rebuild from :meth:`to_state` output; ``ValueError`` on anything inconsistent."""
+        """Rebuild from :meth:`to_state` output; ``ValueError`` on anything inconsistent.
+
+        A state without ``last_op`` (saved before it existed) loads with no manager's last input.
+        """
         if not isinstance(meta, dict) or not isinstance(arrays, dict):
             raise ValueError("invalid ScopedLoRA state: meta and arrays must be dicts")
         entries = meta.get("adapters")
@@ -251,9 +287,11 @@ class ScopedLoRA:
             sub_arrays = {name[len(prefix):]: array for name, array in arrays.items() if name.startswith(prefix)}
             adapters.append(MicroLoRA.from_state(entry, sub_arrays))
         first = adapters[0]
+        last_op = meta.get("last_op")
         try:
             scoped = cls(first.dim, first.alpha, first.learning_rate, rank=first.rank, seed=meta.get("seed"),
                          category_fallback=meta.get("category_fallback"))
+            scoped._last_op = None if last_op is None else int(as_operator(last_op, "last_op"))
         except (TypeError, ValueError) as error:
             raise ValueError(f"invalid ScopedLoRA state: {error}") from None
         for index, lora in enumerate(adapters):
@@ -266,7 +304,7 @@ class ScopedLoRA:
 
     def to_dict(self) -> dict[str, Any]:
         """The whole state as a JSON-able dict (bit-exact, as :meth:`MicroLoRA.to_dict`)."""
-        return {"seed": self.seed, "category_fallback": self._category_fallback,
+        return {"seed": self.seed, "category_fallback": self._category_fallback, "last_op": self._last_op,
                 "adapters": [lora.to_dict() for lora in self._adapters()]}
 
     @classmethod

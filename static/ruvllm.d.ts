@@ -147,7 +147,12 @@ export class WasmScopedLoRA extends EngineObject {
   /** Operator name, e.g. scope_name(0) === "Scan" (synchronous). */
   static scope_name(op: number): string;
   forward_array(op: number, input: Float32Array): Promise<Float32Array>;
+  /**
+   * Gradient step for `op` at its last input or, when it has had none, at the input of the latest
+   * `forward_array` of any operator; false when there is no input at all.
+   */
   adapt_array(op: number, gradient: Float32Array): Promise<boolean>;
+  /** Reward step for `op` and its category, at the input `adapt_array` would use; false when there is none. */
   adapt_with_reward(op: number, improvement: number): Promise<boolean>;
   adapt_count(op: number): Promise<number>;
   total_adapt_count(): Promise<number>;

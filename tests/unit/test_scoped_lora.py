@@ -138,9 +138,50 @@ def test_adapt_before_any_input_says_so() -> None:
     scoped = ScopedLoRA(DIM)
     assert scoped.adapt(OperatorType.SORT, vector(1)) is False
     assert scoped.adapt_with_reward(OperatorType.SORT, 1.0) is False
-    scoped.forward(OperatorType.LIMIT, vector(2))  # another operator's input does not count
-    assert scoped.adapt(OperatorType.SORT, vector(1)) is False
     assert scoped.total_adapt_count() == 0
+    scoped.forward(OperatorType.LIMIT, vector(2))
+    scoped.reset_scope(OperatorType.LIMIT)  # the reset forgets the manager's last input with its own
+    assert scoped.adapt_with_reward(OperatorType.SORT, 1.0) is False
+    assert scoped.total_adapt_count() == 0 and scoped.to_dict()["last_op"] is None
+
+
+def test_the_documents_sequence_adapts_at_the_managers_last_input() -> None:
+    """forward_array(SCAN, input) then adapt_with_reward(JOIN, 0.25), as the learning-wasm document has it."""
+    x = np.full(DIM, 0.1, dtype=np.float32)
+    scoped = ScopedLoRA(DIM, 0.1, 0.01)
+    scoped.forward(OperatorType.SCAN, x)
+    assert scoped.adapt_with_reward(OperatorType.JOIN, 0.25) is True
+    assert scoped.adapt_count(OperatorType.SCAN) == 0 and scoped.adapt_count(OperatorType.JOIN) == 1
+    assert scoped.total_adapt_count() == 1
+    assert scoped.operator_adapter(OperatorType.JOIN).last_input is None  # a reward records no input
+    # The same step as rewarding Join at x itself: both Join's own adapter and the Join category's.
+    twin = ScopedLoRA(DIM, 0.1, 0.01)
+    twin.forward(OperatorType.JOIN, x)
+    twin.adapt_with_reward(OperatorType.JOIN, 0.25)
+    for op in (OperatorType.JOIN, OperatorType.HASH_JOIN):
+        np.testing.assert_array_equal(scoped.category_adapter(op).forward(x), twin.category_adapter(op).forward(x))
+    np.testing.assert_array_equal(scoped.operator_adapter(OperatorType.JOIN).forward(x),
+                                  twin.operator_adapter(OperatorType.JOIN).forward(x))
+    # A gradient step takes the latest input of any operator, which then becomes the operator's own.
+    y = vector(5)
+    scoped.forward(OperatorType.LIMIT, y)
+    assert scoped.adapt(OperatorType.SORT, vector(6)) is True and scoped.adapt_count(OperatorType.SORT) == 1
+    np.testing.assert_array_equal(scoped.operator_adapter(OperatorType.SORT).last_input, y)
+
+
+def test_the_managers_last_input_survives_a_snapshot_and_old_states_still_load() -> None:
+    scoped = ScopedLoRA(DIM, 0.5, 0.1)
+    scoped.forward(OperatorType.FILTER, vector(1))
+    meta, arrays = snapshot.unpack(snapshot.pack("ScopedLoRA", *scoped.to_state()), "ScopedLoRA")
+    copy = ScopedLoRA.from_state(meta, arrays)
+    assert copy.adapt_with_reward(OperatorType.RERANK, 0.5) and scoped.adapt_with_reward(OperatorType.RERANK, 0.5)
+    assert state_of(copy) == state_of(scoped)
+    older = scoped.to_dict()
+    del older["last_op"]  # a state saved before the manager kept its last input
+    assert ScopedLoRA.from_dict(older).adapt_with_reward(OperatorType.SORT, 0.5) is False
+    for bad in (17, "2", 2.5):
+        with pytest.raises(ValueError, match="invalid ScopedLoRA state: last_op"):
+            ScopedLoRA.from_dict({**scoped.to_dict(), "last_op": bad})
 
 
 def test_bad_vectors_and_scalars_change_nothing() -> None:
