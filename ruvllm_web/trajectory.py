@@ -155,7 +155,7 @@ class TrajectoryBuffer:
 
     def count_by_operator(self) -> dict[str, int]:
         """Held trajectories per operator, keyed by :func:`~ruvllm_web.operators.scope_name`, all 17 keys."""
-        counts = np.bincount(self._column(_OP).astype(np.int64), minlength=OPERATOR_COUNT)
+        counts = np.bincount(self._column(_OP).astype(np.intp), minlength=OPERATOR_COUNT)
         return {scope_name(op): int(counts[op]) for op in range(OPERATOR_COUNT)}
 
     def recent(self, n: object) -> Trajectories:

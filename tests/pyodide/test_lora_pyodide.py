@@ -168,3 +168,18 @@ def test_scoped_transfer_and_trajectory_statistics(selenium):
     assert buffer.recent(2).op_types.tolist() == [2, 3]
     copy = TrajectoryBuffer.from_state(*buffer.to_state())
     assert copy.to_dict() == buffer.to_dict()
+
+
+@run_in_pyodide(packages=["numpy", "ruvllm_web"], pytest_assert_rewrites=False)
+def test_trajectories_count_by_operator_on_wasm32(selenium):
+    # np.bincount takes intp (int32 here): the op column must not reach it as int64.
+    import numpy as np
+    from ruvllm_web import bridge, scope_name
+
+    handle = bridge.create(901, "TrajectoryBuffer", {"capacity": 4, "dim": 8})
+    for op in (2, 2, 16, 0, 2):
+        bridge.invoke(handle, "record", np.ones(8, dtype=np.float32), op, 0, 10.0, 20.0)
+    counts = bridge.invoke(handle, "count_by_operator")
+    assert list(counts) == [scope_name(op) for op in range(17)]
+    assert (counts["Scan"], counts["Join"], counts["Materialize"], sum(counts.values())) == (1, 2, 1, 4)
+    bridge.free(handle)
