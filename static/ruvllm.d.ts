@@ -46,10 +46,16 @@ export interface InitInfo {
   persist?: { name: string; restored: boolean; error?: string };
 }
 
-/** Start the worker and load the engine; resolves when ready (again at once when already running). */
+/**
+ * Start the worker and load the engine; resolves when ready. An `init()` while another is still
+ * starting shares its answer (one worker); once started it resolves again at once.
+ */
 export default function init(options?: InitOptions): Promise<InitInfo>;
 export function init(options?: InitOptions): Promise<InitInfo>;
-/** Stop the worker; pending calls reject. `init()` may be called again. */
+/**
+ * Stop the worker; pending calls reject, and so does an `init()` still starting. Objects made
+ * before reject every later call, even after a new `init()`, which may be called again.
+ */
 export function close(): void;
 /** Change (or pause with 0) the interval of SONA's background loop. */
 export function setTickInterval(intervalMs: number): void;

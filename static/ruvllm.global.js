@@ -279,16 +279,28 @@
   let connection = null;
   let started = null;
   let persistence = null;
+  /** @type {{promise: Promise<object>} | null} the init() still starting, which close() cancels */
+  let starting = null;
 
   /**
-   * Start the worker and wait until the engine is loaded.
+   * Start the worker and wait until the engine is loaded. An init() while another is starting
+   * joins it (one worker), and once started returns at once.
    * @param {import("./ruvllm").InitOptions} [options]
    * @returns {Promise<import("./ruvllm").InitInfo>}
    */
-  async function init(options = {}) {
-    if (connection && !connection.closedWith) {
-      return started;
-    }
+  function init(options = {}) {
+    if (starting) return starting.promise;
+    if (connection && !connection.closedWith) return Promise.resolve(started);
+    const attempt = { promise: null };
+    starting = attempt;
+    attempt.promise = start(options, attempt).finally(() => {
+      if (starting === attempt) starting = null;
+    });
+    return attempt.promise;
+  }
+
+  /** The work of init(); `attempt` is cancelled when it is no longer `starting`. */
+  async function start(options, attempt) {
     const onProgress = options.onProgress || (() => {});
     const workerUrl = options.workerUrl || new URL("../worker.js", baseUrl || global.location.href);
     const shared = options.sharedMemory !== false && Boolean(global.crossOriginIsolated) &&
@@ -326,6 +338,10 @@
       if (options.onTick) options.onTick({ ran: message.ran, ms: message.ms, error: message.error });
       if (persistence) persistence.changed();
     };
+    if (starting !== attempt) {
+      worker.terminate(); // close() was called while the engine loaded
+      throw new Error("ruvllm-web was closed while starting");
+    }
     connection = opened;
     persistence = null;
     const info = { ...versions, crossOriginIsolated: Boolean(global.crossOriginIsolated), sharedMemory: shared };
@@ -338,6 +354,7 @@
 
   /** Stop the worker; pending calls reject. `init()` may be called again afterwards. */
   function close() {
+    starting = null;
     if (connection) {
       connection.close("ruvllm-web was closed");
       connection = null;

@@ -35,3 +35,36 @@ def test_more_calls_in_flight_than_the_arena_holds_all_answer_right(fresh, serve
     out = run(fresh, server, FLOOD)
     assert out["shared"] is True and out["count"] == 8192
     assert out["wrong"] == 0, f"{out['wrong']} of 8192 answers wrong (worst error {out['worst']})"
+
+
+def test_concurrent_inits_start_one_worker_and_close_stops_every_one(fresh, server) -> None:
+    out = run(fresh, server, """
+      // The real Worker, counted: which were made and which were stopped.
+      const made = [];
+      const RealWorker = globalThis.Worker;
+      globalThis.Worker = class extends RealWorker {
+        constructor(...args) { super(...args); this.stopped = false; made.push(this); }
+        terminate() { this.stopped = true; super.terminate(); }
+      };
+      const running = () => made.filter((worker) => !worker.stopped).length;
+      const [first, second] = await Promise.all([init(), init()]);
+      const started = made.length;
+      lib.close();
+      const afterClose = running();
+      const starting = init();
+      lib.close();  // while the worker is still loading
+      const closedWhileStarting = await failure(starting);
+      const afterEarlyClose = running();
+      await init();
+      const llm = new IntelligentLLMWasm();
+      await llm.addPattern(vec(384, Math.sin), "coder", "code");
+      const agent = (await llm.route(vec(384, Math.sin))).agent;
+      globalThis.Worker = RealWorker;
+      return { same: JSON.stringify(first) === JSON.stringify(second), started, afterClose, closedWhileStarting,
+               afterEarlyClose, agent, total: made.length, runningNow: running() };
+    """)
+    assert out["same"] and out["started"] == 1
+    assert out["afterClose"] == 0
+    assert out["closedWhileStarting"] == "Error: ruvllm-web was closed while starting"
+    assert out["afterEarlyClose"] == 0
+    assert out["agent"] == "coder" and out["total"] == 3 and out["runningNow"] == 1
