@@ -63,7 +63,10 @@ export function versionInfo(): Promise<InitInfo>;
 /** `vector / ||vector||`, computed by numpy in the worker. */
 export function l2Normalize(vector: Float32Array): Promise<Float32Array>;
 
-/** A handle on an object living in the worker. */
+/**
+ * A handle on an object living in the worker. When the worker refuses to create it (e.g. no
+ * memory for it), every call on the object rejects with that refusal.
+ */
 declare class EngineObject {
   /** Release the worker-side object. */
   free(): Promise<void>;

@@ -194,9 +194,6 @@
      * @param {number} [outLength] length of a Float32Array result, to receive it through the arena
      */
     send(call, args, outLength) {
-      if (this.closedWith) {
-        return Promise.reject(new Error(this.closedWith));
-      }
       let regions = 0;
       const encoded = args.map((arg) => {
         if (this.arena && arg instanceof Float32Array && arg.length > 0) {
@@ -226,6 +223,9 @@
      * @param {number[] | null} [out] @param {boolean} [keepInArena] leave an arena result where it is
      */
     post(request, regions = 0, out = null, keepInArena = false) {
+      if (this.closedWith) {
+        return Promise.reject(new Error(this.closedWith));
+      }
       const id = this.nextId++;
       return new Promise((resolve, reject) => {
         this.pending.set(id, { resolve, reject, regions, out, keepInArena });
@@ -524,25 +524,49 @@
      */
     constructor(className, options, adopt = null) {
       this._connection = requireConnection();
+      /** @type {Error | null} the worker's refusal to create this object, every call's answer then */
+      this._refused = null;
       if (adopt !== null) {
         this._handle = adopt;
       } else {
         this._handle = this._connection.nextHandle++;
-        this._connection.send("create", [this._handle, className, options]).catch(() => {});
+        this._connection.send("create", [this._handle, className, options]).catch((error) => {
+          this._refused = error;
+        });
       }
+    }
+
+    /**
+     * Run `send(connection)` for this object. It rejects at once when the connection was closed
+     * (the object belongs to an earlier init()), and with the constructor's error when the worker
+     * refused to create the object: answers come in call order, so that refusal is known before
+     * the answer of any call sent after the constructor, which would only say the handle is unknown.
+     * @param {(connection: Connection) => Promise<unknown>} send
+     */
+    _request(send) {
+      const opened = this._connection;
+      if (opened.closedWith) {
+        return Promise.reject(new Error(`${opened.closedWith}: this object must be created again`));
+      }
+      if (this._refused) return Promise.reject(this._refused);
+      return send(opened).catch((error) => {
+        throw this._refused || error;
+      });
+    }
+
+    /** Send the bridge call `call` about this object. */
+    _call(call, args, outLength) {
+      return this._request((opened) => opened.send(call, args, outLength));
     }
 
     /** Call a Python method of this object. @param {string} method @param {unknown[]} [args] */
     _invoke(method, args = [], outLength) {
-      if (this._connection.closedWith) {
-        return Promise.reject(new Error(`${this._connection.closedWith}: this object must be created again`));
-      }
-      return this._connection.send("invoke", [this._handle, method, ...args], outLength);
+      return this._call("invoke", [this._handle, method, ...args], outLength);
     }
 
     /** Release the worker-side object; later calls on this one fail. */
     free() {
-      return this._connection.send("free", [this._handle]);
+      return this._call("free", [this._handle]);
     }
   }
 
@@ -601,17 +625,18 @@
     }
 
     /** Forward pass from the input view into the output view. @returns {Promise<Float32Array>} the output view */
-    async forward() {
-      const opened = this._connection;
-      if (this._regions) {
-        const [input, output] = this._regions;
-        const request = { call: "forward_buffers", args: [this._handle, { $f32: [input, this.dim] }], out: [output, this.dim] };
-        await opened.post(request, 0, null, true);
-      } else {
-        checkVector(this._input, "input view", this.dim);
-        this._output.set(await opened.send("forward_buffers", [this._handle, this._input]));
-      }
-      return this._output;
+    forward() {
+      return this._request(async (opened) => {
+        if (this._regions) {
+          const [input, output] = this._regions;
+          const request = { call: "forward_buffers", args: [this._handle, { $f32: [input, this.dim] }], out: [output, this.dim] };
+          await opened.post(request, 0, null, true);
+        } else {
+          checkVector(this._input, "input view", this.dim);
+          this._output.set(await opened.send("forward_buffers", [this._handle, this._input]));
+        }
+        return this._output;
+      });
     }
 
     /** @param {Float32Array} gradient dLoss/dOutput for the last input @returns {Promise<boolean>} */
@@ -1136,7 +1161,7 @@
       if (embedder.dim !== this.dim) {
         throw new Error(`embedder makes ${embedder.dim}-dim vectors, the engine expects ${this.dim}`);
       }
-      return this._changed(this._connection.send("add_starter_library", [this._handle, embedder._handle]));
+      return this._changed(this._call("add_starter_library", [this._handle, embedder._handle]));
     }
 
     /**
@@ -1190,7 +1215,7 @@
     async restore(data, config) {
       checkSnapshot(data);
       const extra = config ? [config.toJSON()] : [];
-      await this._changed(this._connection.send("replace", [this._handle, "IntelligentLLM", data, ...extra]));
+      await this._changed(this._call("replace", [this._handle, "IntelligentLLM", data, ...extra]));
       this.dim = await this._invoke("dim");
     }
 

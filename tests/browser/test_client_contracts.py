@@ -37,6 +37,49 @@ def test_more_calls_in_flight_than_the_arena_holds_all_answer_right(fresh, serve
     assert out["wrong"] == 0, f"{out['wrong']} of 8192 answers wrong (worst error {out['worst']})"
 
 
+AFTER_CLOSE = """
+  await init();
+  const lora = new WasmMicroLoRA(8);
+  lora.get_input_ptr().set(vec(8, Math.sin));
+  const before = Array.from(await lora.forward());
+  const settles = (promise) => Promise.race([
+    failure(promise), new Promise((resolve) => setTimeout(() => resolve("never settled"), 5000)),
+  ]);
+  lib.close();
+  const afterClose = await settles(lora.forward());
+  await init();
+  const afterInit = await settles(lora.forward());
+  const array = await settles(lora.forward_array(vec(8, Math.sin)));
+  const again = new WasmMicroLoRA(8);
+  again.get_input_ptr().set(vec(8, Math.sin));
+  return { shared: (await lib.versionInfo()).sharedMemory, before, afterClose, afterInit, array,
+           fresh: Array.from(await again.forward()) };
+"""
+
+
+def test_forward_after_close_rejects_even_after_a_new_init(fresh, server) -> None:
+    out = run(fresh, server, AFTER_CLOSE)
+    assert out["shared"] is True
+    stale = "Error: ruvllm-web was closed: this object must be created again"
+    assert (out["afterClose"], out["afterInit"], out["array"]) == (stale, stale, stale)
+    assert out["fresh"] == out["before"]
+
+
+def test_a_constructor_the_worker_refuses_fails_the_first_call_with_its_error(fresh, server) -> None:
+    out = run(fresh, server, """
+      await init();
+      const buffer = new WasmTrajectoryBuffer(10000000, 65536);  // the arguments pass; the memory does not
+      const first = failure(buffer.total_count());  // sent before the refusal arrives
+      const firstMessage = await first;
+      return { firstMessage, later: await failure(buffer.success_rate()), freed: await failure(buffer.free()),
+               fine: await new WasmTrajectoryBuffer(4, 8).total_count() };
+    """)
+    assert "no engine object" not in out["firstMessage"]
+    assert "allocate" in out["firstMessage"] or "too big" in out["firstMessage"], out["firstMessage"]
+    assert out["later"] == out["firstMessage"] and out["freed"] == out["firstMessage"]
+    assert out["fine"] == 0
+
+
 def test_concurrent_inits_start_one_worker_and_close_stops_every_one(fresh, server) -> None:
     out = run(fresh, server, """
       // The real Worker, counted: which were made and which were stopped.
