@@ -1,8 +1,9 @@
 // Types of the ruvllm-web client library (static/ruvllm.js, and the global `RuvLLM` of ruvllm.global.js).
 //
-// Every engine method returns a Promise and calls are served in the order they are made.
-// Float32Array arguments must hold finite values of the stated length; a bad argument
-// rejects with an Error (TypeError for a wrong type) and changes nothing.
+// Every engine method returns a Promise (the few marked synchronous excepted) and calls are
+// served in the order they are made. Float32Array arguments must hold finite values of the
+// stated length; a bad argument rejects with an Error (TypeError for a wrong type), never
+// throws, and changes nothing. Constructors check their arguments at once and throw.
 
 /** Load progress reported by `init()`. */
 export interface Progress {
@@ -131,9 +132,9 @@ export class WasmMicroLoRA extends EngineObject {
   constructor(dim?: number, alpha?: number, learning_rate?: number);
   readonly dim: number;
   forward_array(input: Float32Array): Promise<Float32Array>;
-  /** The zero-allocation input view (shared memory when isolated): fill it, then `await forward()`. */
+  /** The zero-allocation input view (shared memory when isolated; synchronous): fill it, then `await forward()`. */
   get_input_ptr(): Float32Array;
-  /** The zero-allocation output view, valid after `await forward()`. */
+  /** The zero-allocation output view (synchronous), valid after `await forward()`. */
   get_output_ptr(): Float32Array;
   /** Forward pass from the input view into the output view; resolves to the output view. */
   forward(): Promise<Float32Array>;

@@ -1248,6 +1248,39 @@
     }
   }
 
+  /**
+   * Make every public method of the engine classes, static ones included, return a Promise, as the
+   * types promise: a body that throws (the argument checks run before anything crosses to the
+   * worker) then rejects instead. `synchronous` names the members that answer at once on purpose.
+   * @param {Function[]} classes @param {string[]} synchronous
+   */
+  function answerWithPromises(classes, synchronous) {
+    for (const target of classes.flatMap((cls) => [cls, cls.prototype])) {
+      for (const name of Object.getOwnPropertyNames(target)) {
+        const body = Object.getOwnPropertyDescriptor(target, name).value;
+        if (typeof body !== "function" || name === "constructor" || name.startsWith("_") ||
+            synchronous.includes(name)) {
+          continue;
+        }
+        const method = {
+          [name](...args) {
+            try {
+              return Promise.resolve(body.apply(this, args));
+            } catch (error) {
+              return Promise.reject(error);
+            }
+          },
+        }[name];
+        Object.defineProperty(target, name, { value: method, writable: true, configurable: true });
+      }
+    }
+  }
+
+  answerWithPromises([
+    EngineObject, TextEmbedderWasm, IntelligentLLMWasm, HnswRouterWasm, MicroLoraWasm, SonaInstantWasm,
+    WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer,
+  ], ["get_input_ptr", "get_output_ptr", "scope_name"]);
+
   global.RuvLLM = {
     init,
     close,

@@ -37,6 +37,78 @@ def test_more_calls_in_flight_than_the_arena_holds_all_answer_right(fresh, serve
     assert out["wrong"] == 0, f"{out['wrong']} of 8192 answers wrong (worst error {out['worst']})"
 
 
+EVERY_METHOD = """
+  await init({ tickIntervalMs: 0 });
+  // Members the types declare synchronous: the zero-allocation views and the operator names.
+  const synchronous = new Set(["get_input_ptr", "get_output_ptr", "scope_name"]);
+  const classes = { TextEmbedderWasm: lib.TextEmbedderWasm, IntelligentLLMWasm, HnswRouterWasm, MicroLoraWasm,
+                    SonaInstantWasm, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer };
+  const threw = [];
+  const answered = [];
+  const callAll = (target, label) => {
+    const names = new Set();
+    for (let proto = target; proto && proto !== Object.prototype && proto !== Function.prototype;
+         proto = Object.getPrototypeOf(proto)) {
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+        if (typeof descriptor.value === "function" && name !== "constructor" && !name.startsWith("_")
+            && !synchronous.has(name) && !["length", "name", "prototype"].includes(name)) names.add(name);
+      }
+    }
+    for (const name of names) {
+      let result;
+      try {
+        result = target[name]("bad", "bad", "bad", "bad", "bad");
+      } catch (error) {
+        threw.push(`${label}.${name}: ${error.message}`);
+        continue;
+      }
+      if (!(result instanceof Promise)) threw.push(`${label}.${name} returned ${typeof result}`);
+      else answered.push(result.then(() => null, () => null));
+    }
+    return names.size;
+  };
+  let methods = 0;
+  for (const [label, cls] of Object.entries(classes)) {
+    methods += callAll(new cls(), label);  // with the default arguments: every constructor accepts none
+    methods += callAll(cls, label);
+  }
+  await Promise.all(answered);
+  const llm = new IntelligentLLMWasm();
+  const router = new HnswRouterWasm();
+  const lora = new WasmMicroLoRA(8);
+  const scoped = new WasmScopedLoRA(8);
+  const buffer = new WasmTrajectoryBuffer(4, 8);
+  const short = new Float32Array(3);
+  const settle = (call) => {
+    try {
+      return failure(call());
+    } catch (error) {
+      return `threw ${error.message}`;
+    }
+  };
+  const messages = await Promise.all([
+    settle(() => llm.addPattern(short, "a", "t")), settle(() => llm.learnPattern(short, "a", "t", "d", 0.5)),
+    settle(() => router.addPattern(vec(384, Math.sin), 7, "t")), settle(() => lora.forward_array(short)),
+    settle(() => scoped.forward_array(17, vec(8, Math.sin))),
+    settle(() => buffer.record(vec(8, Math.sin), 0, 0, -1, 1)), settle(() => llm.process(short)),
+  ]);
+  return { threw, methods, messages };
+"""
+
+
+def test_every_method_answers_bad_arguments_with_a_rejected_promise(fresh, server) -> None:
+    out = run(fresh, server, EVERY_METHOD)
+    assert out["threw"] == []
+    assert out["methods"] > 60
+    assert out["messages"] == [
+        "Error: embedding has 3 values, expected 384", "Error: embedding has 3 values, expected 384",
+        "TypeError: agent must be a string, got number", "Error: input has 3 values, expected 8",
+        "Error: op_type must be in [0, 16], got 17", "Error: exec_ms must be in [5e-324, Infinity], got -1",
+        "Error: input has 3 values, expected 384",
+    ]
+
+
 AFTER_CLOSE = """
   await init();
   const lora = new WasmMicroLoRA(8);
