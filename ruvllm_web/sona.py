@@ -24,6 +24,10 @@ Instant loop, per request (:meth:`SonaInstant.instant`, O(dim) work)
     feedback cannot grow the adapter without limit. The request is recorded
     as a trajectory.
 
+    Inputs (``x``, ``d``) are embeddings: finite, every value within
+    ``[-1e6, 1e6]`` (:func:`~ruvllm_web.validation.as_embedding`); others are
+    refused before anything changes.
+
 Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     Runs when the interval has passed and at least ``min_batch`` trajectories
     wait. **The bound**: whatever is waiting, one tick does exactly one of
@@ -184,7 +188,7 @@ from ruvllm_web.kmeans import spherical_kmeans
 from ruvllm_web.latency import LatencyWindow
 from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.trajectory_ring import TrajectoryRing
-from ruvllm_web.validation import as_bool, as_float, as_int, as_quality, as_text, as_vector
+from ruvllm_web.validation import as_bool, as_embedding, as_float, as_int, as_quality, as_text
 
 _STATE_VERSION = 2
 #: Ridge of the consolidation solve, relative to the batch's mean curvature.
@@ -336,7 +340,7 @@ class SonaInstant:
     # ---------------------------------------------------------------- adapt
     def adapt(self, x: object) -> np.ndarray:
         """Return ``x + delta_base(x) + delta_instant(x)``, shape ``(dim,)`` float32."""
-        return self._adapt_valid(as_vector(x, self.dim, "input"))
+        return self._adapt_valid(as_embedding(x, self.dim, "input"))
 
     def _adapt_valid(self, vector: np.ndarray) -> np.ndarray:
         """:meth:`adapt` of an already validated ``(dim,)`` float32 ``vector``."""
@@ -379,9 +383,9 @@ class SonaInstant:
             so the background loop can add it to the pattern library.
         """
         started = time.perf_counter()
-        vector = as_vector(x, self.dim, "input")
+        vector = as_embedding(x, self.dim, "input")
         q = as_quality(quality)
-        target = None if direction is None else as_vector(direction, self.dim, "direction")
+        target = None if direction is None else as_embedding(direction, self.dim, "direction")
         agent = as_text(agent, "agent")
         task_type = as_text(task_type, "task_type")
         context = as_text(context, "context")
@@ -435,6 +439,7 @@ class SonaInstant:
             Run whenever at least one trajectory waits, ignoring interval and ``min_batch``.
         """
         now = time.monotonic() if now is None else as_float(now, "now")
+        force = as_bool(force, "force")
         c = self.config
         waiting = self.trajectories.pending
         due = now - self.last_tick_s >= c.interval_ms / 1000.0 and waiting >= c.min_batch

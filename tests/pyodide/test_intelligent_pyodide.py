@@ -82,6 +82,7 @@ def test_corrupt_snapshots_are_refused_and_change_nothing(selenium):
         (lambda: IntelligentLLM.load("not bytes"), (TypeError, ValueError)),
         (lambda: llm.process(np.ones(dim + 1, dtype=np.float32), "c", 0.5), ValueError),
         (lambda: llm.process(np.full(dim, np.nan, dtype=np.float32), "c", 0.5), ValueError),
+        (lambda: llm.process(np.full(dim, 1e15, dtype=np.float32), "c", 0.9), ValueError),  # beyond [-1e6, 1e6]
         (lambda: llm.learn_pattern(vector, "a", "t", "d", 1.5), ValueError),
         (lambda: llm.process(vector, 7, 0.5), TypeError),
     ]
@@ -93,3 +94,4 @@ def test_corrupt_snapshots_are_refused_and_change_nothing(selenium):
         else:
             raise AssertionError(f"refusal {number} raised nothing")
         assert llm.save() == good, f"refusal {number} changed the engine"
+

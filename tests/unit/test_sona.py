@@ -308,6 +308,10 @@ def test_state_round_trip_gives_identical_behaviour() -> None:
         (lambda s: s.instant(np.ones(DIM), 0.5, agent=3), TypeError, "agent"),
         (lambda s: s.instant(np.ones(DIM), 0.5, context="x" * 5000), ValueError, "context"),
         (lambda s: s.deep(), ValueError, "no router"),
+        (lambda s: s.instant(np.full(DIM, 3e38), 0.1), ValueError, "accepted range"),
+        (lambda s: s.instant(np.ones(DIM), 0.1, direction=np.full(DIM, 1e9)), ValueError, "accepted range"),
+        (lambda s: s.adapt(np.full(DIM, 1e9)), ValueError, "accepted range"),
+        (lambda s: s.tick(now=1.0, force="yes"), TypeError, "force"),
     ],
 )
 def test_bad_input_changes_nothing(call, error, message) -> None:
