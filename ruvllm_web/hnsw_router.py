@@ -489,7 +489,7 @@ class HnswRouter:
 
     def _add(self, vector: np.ndarray, agent: str, task_type: str, description: str, success_rate: float) -> int:
         """Store a validated pattern, evicting the least recently used one when full."""
-        if np.dot(vector, vector) == 0.0:
+        if not vector.any():  # exact: the squares of a tiny vector may underflow, its direction is fine
             raise ValueError("embedding is a zero vector, which has no cosine similarity")
         if self.full:
             self.evict()

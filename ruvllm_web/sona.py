@@ -21,8 +21,11 @@ Instant loop, per request (:meth:`SonaInstant.instant`, O(dim) work)
 
     which vanishes as ``o`` lines up with ``d`` (or with ``-d``): unlike a
     linear score ``<o, d>``, the loss is bounded, so a long run of good
-    feedback cannot grow the adapter without limit. The request is recorded
-    as a trajectory.
+    feedback cannot grow the adapter without limit. ``adapt`` is linear, so
+    ``L`` and its weight gradient are the same for ``x`` and ``x / ||x||``:
+    the step is taken on the unit input (its norm computed in float64), which
+    keeps every product of it near 1 whatever the input's scale. The request
+    is recorded as a trajectory.
 
     Inputs (``x``, ``d``) are embeddings: finite, every value within
     ``[-1e6, 1e6]`` (:func:`~ruvllm_web.validation.as_embedding`); others are
@@ -88,9 +91,12 @@ Consolidation (step 1)
     Both adapters start from the same seeded ``A`` (the instant adapter's
     ``A`` then moves only by its own second-order steps; the base's is never
     trained), so the base can represent what the instant adapter learned.
-    For the batch ``X`` (n, dim), with ``H = alpha * X @ A_base`` (n, r), the
-    base's current ``B0`` and the targets ``T = H @ B0 + transfer * delta_instant(X)``,
-    the new base ``B`` minimises::
+    For the batch ``X`` (n, dim) of the waiting inputs' directions (each row
+    scaled to unit length: the adapters are linear, so a row's direction is all
+    it tells about what to learn; every request weighs the same in the fit, and
+    ``H``, ``M`` and the Fisher below do not grow with the inputs' scale), with
+    ``H = alpha * X @ A_base`` (n, r), the base's current ``B0`` and the targets
+    ``T = H @ B0 + transfer * delta_instant(X)``, the new base ``B`` minimises::
 
         ||H B - T||^2 / (2 n) + (1/2) sum W * (B - B*)^2 + (rho / 2) ||B - B0||^2
 
@@ -193,6 +199,8 @@ from ruvllm_web.validation import as_bool, as_embedding, as_float, as_int, as_qu
 _STATE_VERSION = 2
 #: Ridge of the consolidation solve, relative to the batch's mean curvature.
 _RIDGE = 1e-6
+#: Floor of a row norm in the consolidation (the smallest positive float64).
+_TINY = np.finfo(np.float64).tiny
 #: The jobs of a background tick (see the module docstring); ``last_job`` holds one.
 _CONSOLIDATE, _EVICT, _DEEP = 0, 1, 2
 
@@ -389,19 +397,19 @@ class SonaInstant:
         agent = as_text(agent, "agent")
         task_type = as_text(task_type, "task_type")
         context = as_text(context, "context")
-        norm = float(np.linalg.norm(vector))
-        if norm == 0.0:
+        unit = _direction(vector)
+        if unit is None:
             raise ValueError("input is all zeros and has no direction")
         advantage = q - self.quality_ema
         self.quality_ema += self.config.ema_beta * advantage
         applied = False
         if abs(advantage) >= self.config.min_advantage:
-            applied = self._instant_step(vector, vector if target is None else target, advantage)
+            applied = self._instant_step(unit, unit if target is None else target, advantage)
             self.instant_updates += applied
         self.trajectories.push(vector, q, agent, task_type, context)
         beta = self.config.drift_beta
         self.input_mean *= 1.0 - beta
-        self.input_mean += beta * (vector / np.float32(norm))
+        self.input_mean += beta * unit
         if self.requests_since_deep == 0 and not self.deep_mean.any():
             self.deep_mean[:] = self.input_mean
         self.requests += 1
@@ -411,21 +419,24 @@ class SonaInstant:
         self._latency["instant"].add(latency)
         return AdaptationResult(applied, latency, advantage, self.quality_ema, self.instant_lora.rank)
 
-    def _instant_step(self, x: np.ndarray, direction: np.ndarray, advantage: float) -> bool:
+    def _instant_step(self, unit: np.ndarray, direction: np.ndarray, advantage: float) -> bool:
         """One instant-adapter step of ``L = -advantage * cos(adapt(x), direction)``; see the module docstring.
 
+        ``unit`` is ``x / ||x||``: the adapters are linear, so ``cos(adapt(x), d)``
+        and the weight gradient are the same for ``x`` and ``unit``, and the
+        unit input keeps every product of the step near 1 whatever ``x``'s scale.
         Returns whether the adapter changed (not for a zero ``direction`` or
         output, or an output already parallel to ``direction``).
         """
-        out = self._adapt_valid(x)
-        out_norm, direction_norm = math.sqrt(float(out.dot(out))), math.sqrt(float(direction.dot(direction)))
-        if out_norm == 0.0 or direction_norm == 0.0:
+        out = self._adapt_valid(unit)
+        out_norm = math.sqrt(float(out.dot(out)))
+        gradient = _direction(direction)
+        if out_norm == 0.0 or gradient is None:
             return False
         out /= np.float32(out_norm)
-        gradient = direction * np.float32(1.0 / direction_norm)
         gradient -= np.float32(out.dot(gradient)) * out
         gradient *= np.float32(-advantage / out_norm)
-        return self.instant_lora.adapt(gradient, x)
+        return self.instant_lora.adapt(gradient, unit)
 
     # ----------------------------------------------------------- background
     def tick(self, now: float | None = None, force: bool = False) -> dict[str, Any] | None:
@@ -479,8 +490,9 @@ class SonaInstant:
     def _distil(self, inputs: np.ndarray) -> int:
         """Consolidate the instant adapter's effect on ``inputs`` (n, dim) into the base adapter.
 
-        The exact penalised solve of the module docstring ("Consolidation"),
-        then the instant ``B`` shrinks by ``1 - transfer``. Returns ``n`` if the
+        The exact penalised solve of the module docstring ("Consolidation")
+        over the inputs' directions (rows scaled to unit length), then the
+        instant ``B`` shrinks by ``1 - transfer``. Returns ``n`` if the
         base's ``B`` changed, else 0 (no instant effect, no inputs, or inputs
         the base's ``A`` does not see: ``H = 0``).
         """
@@ -489,6 +501,7 @@ class SonaInstant:
         if n == 0 or fast.delta_norm() == 0.0:
             return 0
         x = inputs.astype(np.float64)
+        x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), _TINY)  # a zero row (hand-made state) stays 0
         h = base.alpha * (x @ base.a)
         curvature = float(np.sum(np.square(h))) / h.size
         if curvature == 0.0:
@@ -751,6 +764,17 @@ class SonaInstant:
             getattr(sona, name)[:] = array
         sona.last_deep = dict(meta.get("last_deep") or {})
         return sona
+
+
+def _direction(vector: np.ndarray) -> np.ndarray | None:
+    """``vector / ||vector||`` as float32 ``(dim,)``, or ``None`` for a zero vector.
+
+    The norm is taken in float64, where the squares of float32 values can
+    neither overflow nor underflow: a tiny nonzero input has a direction too.
+    """
+    wide = vector.astype(np.float64)
+    norm = math.sqrt(float(wide.dot(wide)))
+    return None if norm == 0.0 else (wide / norm).astype(np.float32)
 
 
 def _upgrade_version_1(config: object, ewc_arrays: dict[str, np.ndarray]) -> tuple[object, dict[str, np.ndarray]]:

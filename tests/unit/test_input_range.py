@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ruvllm_web.intelligent import IntelligentConfig, IntelligentLLM
 from ruvllm_web.sona import SonaConfig
+from ruvllm_web.validation import MAX_EMBEDDING_VALUE
 
 DIM = 8
 
@@ -41,4 +44,49 @@ def test_huge_finite_inputs_are_refused_so_the_snapshot_stays_loadable() -> None
         llm.tick(now=float(step))
     llm.run_deep()
     assert llm.processed == 40
+    assert_save_round_trips(llm)
+
+
+def test_inputs_so_small_that_their_squares_underflow_are_learned_from() -> None:
+    """A tiny but nonzero input has a direction: routed and learned from like any other, never refused
+    half-way (it used to be refused as "all zeros" after its outcome had been recorded)."""
+    llm = engine_with_patterns()
+    x = np.zeros(DIM, dtype=np.float32)
+    x[:2] = 1e-30
+    llm.process(x, "tiny", 0.95)
+    assert llm.last_result.agent is not None and llm.sona.requests == 1
+    llm.sona.tick(force=True)
+    assert_save_round_trips(llm)
+
+
+# Values of every magnitude the range admits, its edges included.
+_VALUES = st.one_of(
+    st.sampled_from([MAX_EMBEDDING_VALUE, -MAX_EMBEDDING_VALUE, 0.0, 1e-38, -1e-30, 1e-45]),
+    st.floats(-MAX_EMBEDDING_VALUE, MAX_EMBEDDING_VALUE, allow_nan=False, width=32),
+)
+_VECTORS = st.lists(_VALUES, min_size=DIM, max_size=DIM).filter(lambda v: any(v))
+_STEPS = st.lists(
+    st.tuples(st.sampled_from(["process", "learn", "adapt", "tick", "deep"]), _VECTORS, st.floats(0.0, 1.0)),
+    min_size=1,
+    max_size=24,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=_STEPS)
+def test_any_accepted_sequence_saves_a_snapshot_that_loads_as_the_same_engine(steps) -> None:
+    llm = engine_with_patterns(min_batch=1, consolidate_every=2, instant_lr=0.5, alpha=1.0)
+    for i, (kind, values, quality) in enumerate(steps):
+        x = np.array(values, dtype=np.float32)
+        if kind == "process":
+            llm.process(x, f"request {i}", quality)
+        elif kind == "learn":
+            llm.learn_pattern(x, f"agent{i % 3}", "t", f"taught {i}", quality)
+        elif kind == "adapt":
+            llm.adapt(x, quality)
+        elif kind == "tick":
+            llm.tick(now=float(i))
+        else:
+            llm.run_deep()
+    llm.tick(now=1e6)
     assert_save_round_trips(llm)

@@ -114,6 +114,28 @@ def test_background_moves_the_instant_effect_into_the_base() -> None:
     assert sona.instant_lora.delta_norm() == pytest.approx(0.5 * instant_before, rel=1e-5)
 
 
+def test_what_is_learned_depends_on_the_inputs_directions_not_their_scale() -> None:
+    """The cosine loss and the consolidation over unit rows are scale-free: the same directions at norm 1
+    and with values near the accepted range's edge (1e6) teach both adapters and the EWC Fisher the same
+    (the Fisher used to grow as the fourth power of the scale, up to Inf in a saveable state)."""
+    rng = np.random.default_rng(5)
+    xs, d = unit(rng, 12), unit(rng)[0]
+    scale = np.float32(1e6 / np.abs(xs).max())
+    config = SonaConfig(min_advantage=0.0, min_batch=1, consolidate_every=2, instant_lr=0.05, alpha=0.5)
+    small, large = SonaInstant(DIM, config), SonaInstant(DIM, config)
+    for step in range(6):
+        for i, x in enumerate(xs):
+            quality = float((i + step) % 3) / 2
+            small.instant(x, quality, d)
+            large.instant(x * scale, quality, d)
+        small.tick(now=float(step))
+        large.tick(now=float(step))
+    assert small.ewc.tasks == 3 and small.base_lora.delta_norm() > 0
+    np.testing.assert_allclose(large.ewc.fisher, small.ewc.fisher, rtol=1e-3, atol=1e-3 * small.ewc.fisher.max())
+    for adapter in ("instant_lora", "base_lora"):
+        np.testing.assert_allclose(getattr(large, adapter).b, getattr(small, adapter).b, rtol=1e-3, atol=1e-6)
+
+
 def test_penalty_holds_the_base_at_the_anchor_where_the_fisher_is_large() -> None:
     """After one consolidation, a very stiff penalty keeps the weights of above-average Fisher at the anchor."""
 
