@@ -67,8 +67,22 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     Four inserts rather than one: on bench_learning's stream (a
     request every 20 ms, a tick every 5) one insert per tick left confirmed
     routes unlearned, 0.961 overall against 0.974 with four (0.965 with
-    two; BENCHMARKS.md). Older trajectories beyond the ring's ``capacity``
-    are dropped while they wait.
+    two; BENCHMARKS.md).
+
+    Under sustained load (more trajectories arrive between ticks than a tick
+    takes) the bound stays: the worker has the least time to spare then,
+    serving the requests themselves. What the load changes is which
+    trajectories a tick takes: when more than ``max_batch`` wait, a uniform
+    random sample of them (drawn from ``seed`` and the tick count, so a
+    reloaded SONA draws the same one), not the oldest. Every waiting
+    trajectory has the same chance whatever its position; taking the oldest
+    took the same positions of every tick interval (a page firing its
+    requests in a fixed order had some of them never learned), and took them
+    as old as the ring is long. The others keep waiting in arrival order;
+    when the ring (``capacity``) is full the oldest is overwritten. Drawing
+    the sample and closing its gaps add ``O(capacity * dim)`` copies to a
+    consolidating tick. bench_load (BENCHMARKS.md) measures what is learned
+    under load against a person-paced stream.
 
     A consolidating tick
 
@@ -466,7 +480,7 @@ class SonaInstant:
         elif job == _DEEP:
             report["deep"] = self.deep()
         else:
-            batch = self.trajectories.take(c.max_batch)
+            batch = self.trajectories.take(c.max_batch, np.random.default_rng((c.seed, self.ticks)))
             report["trajectories"] = len(batch.qualities)
             report["distilled"] = self._distil(batch.inputs)
             report["learned"] = self._learn_patterns(batch) if self.router is not None else 0

@@ -136,6 +136,34 @@ def test_what_is_learned_depends_on_the_inputs_directions_not_their_scale() -> N
         np.testing.assert_allclose(getattr(large, adapter).b, getattr(small, adapter).b, rtol=1e-3, atol=1e-6)
 
 
+def test_under_a_saturating_stream_every_position_reaches_the_learner_alike() -> None:
+    """50 requests to a tick interval, always in the same order (a page firing the same 50 queries per
+    interval), more than a tick takes (16). Taking the oldest took the same 16 positions of every interval
+    (148 times each here) and let the others be overwritten once the ring was full; the uniform sample
+    reaches each position about as often."""
+    rng = np.random.default_rng(11)
+    queries = unit(rng, 50)
+    config = SonaConfig(min_batch=1, max_batch=16, max_learn_per_tick=16, max_insert_per_tick=16, capacity=128,
+                        min_advantage=1.0, deep_every=10**6, deep_quality=1e9, drift_threshold=1.0)
+    router = HnswRouter(RouterConfig(dim=DIM))
+    sona = SonaInstant(DIM, config, router=router)
+    ticks = 150
+    for tick in range(ticks):
+        for position, x in enumerate(queries):
+            sona.instant(x, 1.0, agent=f"q{position}", task_type="t")
+        assert sona.tick(now=float(tick))["learned"] == 16
+    # The first trajectory of a position adds its pattern, each later one reinforces it (usage + 1).
+    reached = {record.agent: record.usage_count + 1 for record in router.patterns()}
+    assert sorted(reached) == sorted(f"q{p}" for p in range(50)), "every position reached the library"
+    mean = ticks * 16 / 50
+    assert 0.4 * mean <= min(reached.values()) and max(reached.values()) <= 1.6 * mean, sorted(reached.values())
+    assert sona.trajectories.dropped == ticks * 50 - ticks * 16 - sona.trajectories.pending
+    # The sample is drawn from the seed and the tick count: a reloaded SONA takes the same one.
+    twin = SonaInstant.from_state(*sona.to_state(), HnswRouter.from_state(*router.to_state()))
+    assert twin.tick(now=1e3) == sona.tick(now=1e3)
+    assert twin.to_state()[0] == sona.to_state()[0]
+
+
 def test_penalty_holds_the_base_at_the_anchor_where_the_fisher_is_large() -> None:
     """After one consolidation, a very stiff penalty keeps the weights of above-average Fisher at the anchor."""
 
