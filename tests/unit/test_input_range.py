@@ -90,3 +90,36 @@ def test_any_accepted_sequence_saves_a_snapshot_that_loads_as_the_same_engine(st
             llm.run_deep()
     llm.tick(now=1e6)
     assert_save_round_trips(llm)
+
+
+_ANY_FLOAT32 = st.one_of(
+    st.sampled_from([3.4e38, -3e38, 1e15, 1e-30, 1e-45, 0.0, np.nan, np.inf]),
+    st.floats(width=32),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    call=st.sampled_from(["process", "route", "adapt", "learn_pattern", "add_pattern"]),
+    values=st.lists(_ANY_FLOAT32, min_size=DIM, max_size=DIM),
+    quality=st.one_of(st.floats(0.0, 1.0), st.sampled_from([-0.5, 1.5, np.nan])),
+)
+def test_a_call_either_succeeds_or_changes_nothing(call, values, quality) -> None:
+    """Validate fully, then mutate: whatever the vector, a refused call leaves the engine as it was."""
+    llm = engine_with_patterns()
+    llm.process(np.ones(DIM), "warm", 0.9)
+    before = llm.save()
+    x = np.array(values, dtype=np.float32)
+    calls = {
+        "process": lambda: llm.process(x, "c", quality),
+        "route": lambda: llm.route(x),
+        "adapt": lambda: llm.adapt(x, quality),
+        "learn_pattern": lambda: llm.learn_pattern(x, "agent0", "t", "d", quality),
+        "add_pattern": lambda: llm.add_pattern(x, "agent0", "t"),
+    }
+    try:
+        calls[call]()
+    except ValueError:
+        assert llm.save() == before
+    else:
+        assert_save_round_trips(llm)
