@@ -173,6 +173,10 @@ class IntelligentLLM:
         Parameters
         ----------
         input : array-like, shape (dim,)
+            An embedding: finite, every value in ``[-1e6, 1e6]``
+            (:data:`~ruvllm_web.validation.MAX_EMBEDDING_VALUE`), like every
+            embedding this engine takes. Anything else raises ``ValueError`` or
+            ``TypeError`` before anything is routed, counted or learned.
         context : str
             The request's text or any label; kept with the trajectory and used
             as the description of a pattern learned from it.
