@@ -30,6 +30,8 @@ import numpy as np
 
 from ruvllm_web.validation import as_float
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 class EwcPlusPlus:
     """Running-Fisher EWC state over one flat parameter vector.
@@ -52,9 +54,14 @@ class EwcPlusPlus:
         self.tasks = 0
 
     def observe(self, mean_square: np.ndarray) -> None:
-        """Fold one batch's mean squared per-sample gradient ``m``, shape ``(size,)``, into ``F``."""
-        self.fisher *= self.decay
-        self.fisher += (1.0 - self.decay) * np.asarray(mean_square, dtype=np.float32)
+        """Fold one batch's mean squared per-sample gradient ``m``, shape ``(size,)``, into ``F``.
+
+        Folded in float64 and stored as float32, an entry beyond float32's
+        range as its largest value: ``F`` stays finite (and so saveable) for
+        any finite ``m``, and ``w`` only depends on ``F``'s relative values.
+        """
+        folded = self.decay * self.fisher.astype(np.float64) + (1.0 - self.decay) * np.asarray(mean_square, np.float64)
+        self.fisher[:] = np.minimum(folded, _FLOAT32_MAX)
 
     def stiffness(self) -> np.ndarray:
         """``w = lambda * F / mean(F)`` as float64 ``(size,)``; zeros before the first consolidation.

@@ -66,7 +66,7 @@ from ruvllm_web import snapshot
 from ruvllm_web.hnsw_index import FILTER_EXACT_RATIO, HnswIndex
 from ruvllm_web.latency import LatencyWindow
 from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
-from ruvllm_web.validation import as_bool, as_float, as_int, as_quality, as_text, as_vector
+from ruvllm_web.validation import as_bool, as_embedding, as_float, as_int, as_quality, as_text
 
 #: ``delta`` of :func:`vote_weight`: the discounted cosine distance below which a
 #: pattern counts as if at the query. A trusted pattern (success rate 1) at the query
@@ -175,7 +175,7 @@ class HnswRouter:
             Only patterns of this task type vote (a filtered search).
         """
         start = time.perf_counter()
-        vector = as_vector(embedding, self.config.dim)
+        vector = as_embedding(embedding, self.config.dim)
         wanted = None if task_type is None else as_text(task_type, "task_type")
         return self._route_valid(vector, wanted, start)
 
@@ -236,7 +236,7 @@ class HnswRouter:
 
     def add_pattern(self, embedding: object, agent: str, task_type: str, description: str = "") -> int:
         """Add a pattern (success rate 1.0) and return its id."""
-        vector = as_vector(embedding, self.config.dim)
+        vector = as_embedding(embedding, self.config.dim)
         agent = as_text(agent, "agent", allow_empty=False)
         task_type = as_text(task_type, "task_type")
         description = as_text(description, "description")
@@ -248,7 +248,7 @@ class HnswRouter:
         ``quality`` in [0, 1] is the observed outcome: it moves the success
         rate of a reinforced pattern, or starts that of a new one.
         """
-        vector = as_vector(embedding, self.config.dim)
+        vector = as_embedding(embedding, self.config.dim)
         agent = as_text(agent, "agent", allow_empty=False)
         task_type = as_text(task_type, "task_type")
         description = as_text(description, "description")
@@ -265,7 +265,7 @@ class HnswRouter:
         changes) when ``agent`` has no pattern with cosine similarity at least
         ``merge_similarity``. Costs one index search, no graph change.
         """
-        vector = as_vector(embedding, self.config.dim)
+        vector = as_embedding(embedding, self.config.dim)
         agent = as_text(agent, "agent", allow_empty=False)
         return self._reinforce(vector, agent, as_quality(quality))
 
@@ -489,7 +489,7 @@ class HnswRouter:
 
     def _add(self, vector: np.ndarray, agent: str, task_type: str, description: str, success_rate: float) -> int:
         """Store a validated pattern, evicting the least recently used one when full."""
-        if np.dot(vector, vector) == 0.0:
+        if not vector.any():  # exact: the squares of a tiny vector may underflow, its direction is fine
             raise ValueError("embedding is a zero vector, which has no cosine similarity")
         if self.full:
             self.evict()

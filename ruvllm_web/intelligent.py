@@ -44,7 +44,7 @@ from ruvllm_web import snapshot
 from ruvllm_web.hnsw_router import HnswRouter
 from ruvllm_web.router_types import RouterConfig, RoutingResult
 from ruvllm_web.sona import AdaptationResult, SonaConfig, SonaInstant
-from ruvllm_web.validation import as_bool, as_int, as_quality, as_text, as_vector
+from ruvllm_web.validation import as_bool, as_embedding, as_int, as_quality, as_text
 
 _SNAPSHOT_KIND = "IntelligentLLM"
 _STATE_VERSION = 1
@@ -173,6 +173,10 @@ class IntelligentLLM:
         Parameters
         ----------
         input : array-like, shape (dim,)
+            An embedding: finite, every value in ``[-1e6, 1e6]``
+            (:data:`~ruvllm_web.validation.MAX_EMBEDDING_VALUE`), like every
+            embedding this engine takes. Anything else raises ``ValueError`` or
+            ``TypeError`` before anything is routed, counted or learned.
         context : str
             The request's text or any label; kept with the trajectory and used
             as the description of a pattern learned from it.
@@ -180,7 +184,7 @@ class IntelligentLLM:
             How well this request was served; ``None`` routes and adapts without learning.
         """
         started = time.perf_counter()
-        x = as_vector(input, self.dim, "input")
+        x = as_embedding(input, self.dim, "input")
         context = as_text(context, "context")
         q = None if quality is None else as_quality(quality)
         route_started = time.perf_counter()
@@ -209,7 +213,7 @@ class IntelligentLLM:
 
     def route(self, input: object) -> RoutingResult:
         """Route ``input`` without adapting or learning anything."""
-        return self._route(as_vector(input, self.dim, "input"))
+        return self._route(as_embedding(input, self.dim, "input"))
 
     def _route(self, x: np.ndarray) -> RoutingResult:
         """Route a validated input; an all-zero one has no direction and gets no agent."""
@@ -222,7 +226,7 @@ class IntelligentLLM:
 
     def adapt(self, input: object, quality: object) -> AdaptationResult:
         """Run SONA's instant loop on ``input`` with ``quality`` (no routing); see :meth:`SonaInstant.instant`."""
-        x = as_vector(input, self.dim, "input")
+        x = as_embedding(input, self.dim, "input")
         q = as_quality(quality)
         return self.sona.instant(x, q)
 
@@ -235,7 +239,7 @@ class IntelligentLLM:
 
         Returns the id of the reinforced or added pattern.
         """
-        x = as_vector(embedding, self.dim, "embedding")
+        x = as_embedding(embedding, self.dim, "embedding")
         q = as_quality(quality)
         as_text(agent, "agent", allow_empty=False)
         as_text(task_type, "task_type")

@@ -21,8 +21,15 @@ Instant loop, per request (:meth:`SonaInstant.instant`, O(dim) work)
 
     which vanishes as ``o`` lines up with ``d`` (or with ``-d``): unlike a
     linear score ``<o, d>``, the loss is bounded, so a long run of good
-    feedback cannot grow the adapter without limit. The request is recorded
-    as a trajectory.
+    feedback cannot grow the adapter without limit. ``adapt`` is linear, so
+    ``L`` and its weight gradient are the same for ``x`` and ``x / ||x||``:
+    the step is taken on the unit input (its norm computed in float64), which
+    keeps every product of it near 1 whatever the input's scale. The request
+    is recorded as a trajectory.
+
+    Inputs (``x``, ``d``) are embeddings: finite, every value within
+    ``[-1e6, 1e6]`` (:func:`~ruvllm_web.validation.as_embedding`); others are
+    refused before anything changes.
 
 Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     Runs when the interval has passed and at least ``min_batch`` trajectories
@@ -60,8 +67,22 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     Four inserts rather than one: on bench_learning's stream (a
     request every 20 ms, a tick every 5) one insert per tick left confirmed
     routes unlearned, 0.961 overall against 0.974 with four (0.965 with
-    two; BENCHMARKS.md). Older trajectories beyond the ring's ``capacity``
-    are dropped while they wait.
+    two; BENCHMARKS.md).
+
+    Under sustained load (more trajectories arrive between ticks than a tick
+    takes) the bound stays: the worker has the least time to spare then,
+    serving the requests themselves. What the load changes is which
+    trajectories a tick takes: when more than ``max_batch`` wait, a uniform
+    random sample of them (drawn from ``seed`` and the tick count, so a
+    reloaded SONA draws the same one), not the oldest. Every waiting
+    trajectory has the same chance whatever its position; taking the oldest
+    took the same positions of every tick interval (a page firing its
+    requests in a fixed order had some of them never learned), and took them
+    as old as the ring is long. The others keep waiting in arrival order;
+    when the ring (``capacity``) is full the oldest is overwritten. Drawing
+    the sample and closing its gaps add ``O(capacity * dim)`` copies to a
+    consolidating tick. bench_load (BENCHMARKS.md) measures what is learned
+    under load against a person-paced stream.
 
     A consolidating tick
 
@@ -84,9 +105,12 @@ Consolidation (step 1)
     Both adapters start from the same seeded ``A`` (the instant adapter's
     ``A`` then moves only by its own second-order steps; the base's is never
     trained), so the base can represent what the instant adapter learned.
-    For the batch ``X`` (n, dim), with ``H = alpha * X @ A_base`` (n, r), the
-    base's current ``B0`` and the targets ``T = H @ B0 + transfer * delta_instant(X)``,
-    the new base ``B`` minimises::
+    For the batch ``X`` (n, dim) of the waiting inputs' directions (each row
+    scaled to unit length: the adapters are linear, so a row's direction is all
+    it tells about what to learn; every request weighs the same in the fit, and
+    ``H``, ``M`` and the Fisher below do not grow with the inputs' scale), with
+    ``H = alpha * X @ A_base`` (n, r), the base's current ``B0`` and the targets
+    ``T = H @ B0 + transfer * delta_instant(X)``, the new base ``B`` minimises::
 
         ||H B - T||^2 / (2 n) + (1/2) sum W * (B - B*)^2 + (rho / 2) ||B - B0||^2
 
@@ -184,11 +208,13 @@ from ruvllm_web.kmeans import spherical_kmeans
 from ruvllm_web.latency import LatencyWindow
 from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.trajectory_ring import TrajectoryRing
-from ruvllm_web.validation import as_bool, as_float, as_int, as_quality, as_text, as_vector
+from ruvllm_web.validation import as_bool, as_embedding, as_float, as_int, as_quality, as_text
 
 _STATE_VERSION = 2
 #: Ridge of the consolidation solve, relative to the batch's mean curvature.
 _RIDGE = 1e-6
+#: Floor of a row norm in the consolidation (the smallest positive float64).
+_TINY = np.finfo(np.float64).tiny
 #: The jobs of a background tick (see the module docstring); ``last_job`` holds one.
 _CONSOLIDATE, _EVICT, _DEEP = 0, 1, 2
 
@@ -336,7 +362,7 @@ class SonaInstant:
     # ---------------------------------------------------------------- adapt
     def adapt(self, x: object) -> np.ndarray:
         """Return ``x + delta_base(x) + delta_instant(x)``, shape ``(dim,)`` float32."""
-        return self._adapt_valid(as_vector(x, self.dim, "input"))
+        return self._adapt_valid(as_embedding(x, self.dim, "input"))
 
     def _adapt_valid(self, vector: np.ndarray) -> np.ndarray:
         """:meth:`adapt` of an already validated ``(dim,)`` float32 ``vector``."""
@@ -379,25 +405,25 @@ class SonaInstant:
             so the background loop can add it to the pattern library.
         """
         started = time.perf_counter()
-        vector = as_vector(x, self.dim, "input")
+        vector = as_embedding(x, self.dim, "input")
         q = as_quality(quality)
-        target = None if direction is None else as_vector(direction, self.dim, "direction")
+        target = None if direction is None else as_embedding(direction, self.dim, "direction")
         agent = as_text(agent, "agent")
         task_type = as_text(task_type, "task_type")
         context = as_text(context, "context")
-        norm = float(np.linalg.norm(vector))
-        if norm == 0.0:
+        unit = _direction(vector)
+        if unit is None:
             raise ValueError("input is all zeros and has no direction")
         advantage = q - self.quality_ema
         self.quality_ema += self.config.ema_beta * advantage
         applied = False
         if abs(advantage) >= self.config.min_advantage:
-            applied = self._instant_step(vector, vector if target is None else target, advantage)
+            applied = self._instant_step(unit, unit if target is None else target, advantage)
             self.instant_updates += applied
         self.trajectories.push(vector, q, agent, task_type, context)
         beta = self.config.drift_beta
         self.input_mean *= 1.0 - beta
-        self.input_mean += beta * (vector / np.float32(norm))
+        self.input_mean += beta * unit
         if self.requests_since_deep == 0 and not self.deep_mean.any():
             self.deep_mean[:] = self.input_mean
         self.requests += 1
@@ -407,21 +433,24 @@ class SonaInstant:
         self._latency["instant"].add(latency)
         return AdaptationResult(applied, latency, advantage, self.quality_ema, self.instant_lora.rank)
 
-    def _instant_step(self, x: np.ndarray, direction: np.ndarray, advantage: float) -> bool:
+    def _instant_step(self, unit: np.ndarray, direction: np.ndarray, advantage: float) -> bool:
         """One instant-adapter step of ``L = -advantage * cos(adapt(x), direction)``; see the module docstring.
 
+        ``unit`` is ``x / ||x||``: the adapters are linear, so ``cos(adapt(x), d)``
+        and the weight gradient are the same for ``x`` and ``unit``, and the
+        unit input keeps every product of the step near 1 whatever ``x``'s scale.
         Returns whether the adapter changed (not for a zero ``direction`` or
         output, or an output already parallel to ``direction``).
         """
-        out = self._adapt_valid(x)
-        out_norm, direction_norm = math.sqrt(float(out.dot(out))), math.sqrt(float(direction.dot(direction)))
-        if out_norm == 0.0 or direction_norm == 0.0:
+        out = self._adapt_valid(unit)
+        out_norm = math.sqrt(float(out.dot(out)))
+        gradient = _direction(direction)
+        if out_norm == 0.0 or gradient is None:
             return False
         out /= np.float32(out_norm)
-        gradient = direction * np.float32(1.0 / direction_norm)
         gradient -= np.float32(out.dot(gradient)) * out
         gradient *= np.float32(-advantage / out_norm)
-        return self.instant_lora.adapt(gradient, x)
+        return self.instant_lora.adapt(gradient, unit)
 
     # ----------------------------------------------------------- background
     def tick(self, now: float | None = None, force: bool = False) -> dict[str, Any] | None:
@@ -435,6 +464,7 @@ class SonaInstant:
             Run whenever at least one trajectory waits, ignoring interval and ``min_batch``.
         """
         now = time.monotonic() if now is None else as_float(now, "now")
+        force = as_bool(force, "force")
         c = self.config
         waiting = self.trajectories.pending
         due = now - self.last_tick_s >= c.interval_ms / 1000.0 and waiting >= c.min_batch
@@ -450,7 +480,7 @@ class SonaInstant:
         elif job == _DEEP:
             report["deep"] = self.deep()
         else:
-            batch = self.trajectories.take(c.max_batch)
+            batch = self.trajectories.take(c.max_batch, np.random.default_rng((c.seed, self.ticks)))
             report["trajectories"] = len(batch.qualities)
             report["distilled"] = self._distil(batch.inputs)
             report["learned"] = self._learn_patterns(batch) if self.router is not None else 0
@@ -474,8 +504,9 @@ class SonaInstant:
     def _distil(self, inputs: np.ndarray) -> int:
         """Consolidate the instant adapter's effect on ``inputs`` (n, dim) into the base adapter.
 
-        The exact penalised solve of the module docstring ("Consolidation"),
-        then the instant ``B`` shrinks by ``1 - transfer``. Returns ``n`` if the
+        The exact penalised solve of the module docstring ("Consolidation")
+        over the inputs' directions (rows scaled to unit length), then the
+        instant ``B`` shrinks by ``1 - transfer``. Returns ``n`` if the
         base's ``B`` changed, else 0 (no instant effect, no inputs, or inputs
         the base's ``A`` does not see: ``H = 0``).
         """
@@ -484,6 +515,7 @@ class SonaInstant:
         if n == 0 or fast.delta_norm() == 0.0:
             return 0
         x = inputs.astype(np.float64)
+        x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), _TINY)  # a zero row (hand-made state) stays 0
         h = base.alpha * (x @ base.a)
         curvature = float(np.sum(np.square(h))) / h.size
         if curvature == 0.0:
@@ -746,6 +778,17 @@ class SonaInstant:
             getattr(sona, name)[:] = array
         sona.last_deep = dict(meta.get("last_deep") or {})
         return sona
+
+
+def _direction(vector: np.ndarray) -> np.ndarray | None:
+    """``vector / ||vector||`` as float32 ``(dim,)``, or ``None`` for a zero vector.
+
+    The norm is taken in float64, where the squares of float32 values can
+    neither overflow nor underflow: a tiny nonzero input has a direction too.
+    """
+    wide = vector.astype(np.float64)
+    norm = math.sqrt(float(wide.dot(wide)))
+    return None if norm == 0.0 else (wide / norm).astype(np.float32)
 
 
 def _upgrade_version_1(config: object, ewc_arrays: dict[str, np.ndarray]) -> tuple[object, dict[str, np.ndarray]]:

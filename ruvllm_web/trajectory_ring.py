@@ -4,6 +4,14 @@ Each trajectory is (input embedding, quality, routed agent, task type,
 context). Embeddings and qualities live in preallocated numpy arrays; the
 three strings in parallel Python lists. When the ring is full the oldest
 waiting trajectory is overwritten.
+
+A take removes every waiting trajectory when at most ``limit`` wait, and
+otherwise a uniform random sample of ``limit`` of them: under sustained
+load (more arrive between takes than a take removes) every trajectory then
+has the same chance to be taken, whatever its position in the queue, where
+taking the oldest would take the same positions of every interval and let
+the others be overwritten, always. The ones not taken keep waiting in
+arrival order (the gaps are closed by moving them, ``O(pending * dim)``).
 """
 
 from __future__ import annotations
@@ -49,20 +57,32 @@ class TrajectoryRing:
         self.qualities[slot] = quality
         self.texts[slot] = (agent, task_type, context)
 
-    def take(self, limit: int) -> TrajectoryBatch:
-        """Remove and return up to ``limit`` of the oldest trajectories."""
-        count = min(limit, self.pending)
-        slots = (self.start + np.arange(count)) % self.capacity
+    def take(self, limit: int, rng: np.random.Generator) -> TrajectoryBatch:
+        """Remove and return up to ``limit`` waiting trajectories, oldest first.
+
+        All of them when at most ``limit`` wait; else a uniform random sample
+        of ``limit`` drawn with ``rng``, the others kept in arrival order.
+        """
+        order = (self.start + np.arange(self.pending)) % self.capacity
+        chosen = np.ones(self.pending, dtype=bool)
+        if self.pending > limit:
+            chosen[:] = False
+            chosen[rng.choice(self.pending, limit, replace=False)] = True
+        slots, kept = order[chosen], order[~chosen]
         texts = [self.texts[s] for s in slots]
-        self.start = (self.start + count) % self.capacity
-        self.pending -= count
-        return TrajectoryBatch(
+        batch = TrajectoryBatch(
             self.inputs[slots],
             self.qualities[slots],
             [t[0] for t in texts],
             [t[1] for t in texts],
             [t[2] for t in texts],
         )
+        count = kept.shape[0]
+        self.texts[:count] = [self.texts[s] for s in kept]
+        self.inputs[:count] = self.inputs[kept]
+        self.qualities[:count] = self.qualities[kept]
+        self.start, self.pending = 0, count
+        return batch
 
     def clear(self) -> None:
         """Drop every waiting trajectory."""

@@ -17,6 +17,11 @@ import numpy as np
 
 #: Longest string accepted for agent names, task types, descriptions, context.
 MAX_TEXT_LENGTH = 4096
+#: Largest magnitude of an embedding value the learning engine accepts (:func:`as_embedding`).
+#: Real embeddings are unit vectors or pooled activations in the tens to thousands, far inside it;
+#: at the largest dimension (65536) it bounds ``||x||^2`` by ~6.6e16, so the squares and products
+#: of the learning loops stay far from float32's ~3.4e38.
+MAX_EMBEDDING_VALUE = 1e6
 _F32 = np.dtype(np.float32)
 
 
@@ -40,14 +45,22 @@ def as_vector(value: object, dim: int, name: str = "embedding") -> np.ndarray:
     ValueError
         If its length is not ``dim`` or it contains NaN or +-Inf.
     """
-    if type(value) is np.ndarray and value.dtype == _F32 and value.shape == (dim,):
-        return _finite_float32(value, name)  # the engine's own vectors and the worker's: no conversion
-    array = _as_real_array(value, name)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D vector of {dim} values, got an array of shape {array.shape}")
-    if array.shape[0] != dim:
-        raise ValueError(f"{name} has {array.shape[0]} values, expected {dim}")
-    return _finite_float32(array, name)
+    return _vector(value, dim, name, math.inf)
+
+
+def as_embedding(value: object, dim: int, name: str = "embedding") -> np.ndarray:
+    """:func:`as_vector`, and every value within ``[-MAX_EMBEDDING_VALUE, MAX_EMBEDDING_VALUE]``.
+
+    The check of what the learning engine (``IntelligentLLM``, ``HnswRouter``,
+    ``SonaInstant``) is given: finite float32 values beyond this range pass
+    :func:`as_vector` but are no embedding (see :data:`MAX_EMBEDDING_VALUE`).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`as_vector`; ``ValueError`` also for a value outside the range.
+    """
+    return _vector(value, dim, name, MAX_EMBEDDING_VALUE)
 
 
 def as_matrix(value: object, dim: int, name: str = "vectors") -> np.ndarray:
@@ -149,8 +162,20 @@ def _as_real_array(value: object, name: str) -> np.ndarray:
     return array
 
 
-def _finite_float32(array: np.ndarray, name: str) -> np.ndarray:
-    """Return a contiguous float32 copy-or-view of ``array``, refusing NaN/Inf.
+def _vector(value: object, dim: int, name: str, limit: float) -> np.ndarray:
+    """:func:`as_vector` with every value within ``[-limit, limit]``."""
+    if type(value) is np.ndarray and value.dtype == _F32 and value.shape == (dim,):
+        return _finite_float32(value, name, limit)  # the engine's own vectors and the worker's: no conversion
+    array = _as_real_array(value, name)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D vector of {dim} values, got an array of shape {array.shape}")
+    if array.shape[0] != dim:
+        raise ValueError(f"{name} has {array.shape[0]} values, expected {dim}")
+    return _finite_float32(array, name, limit)
+
+
+def _finite_float32(array: np.ndarray, name: str, limit: float = math.inf) -> np.ndarray:
+    """Return a contiguous float32 copy-or-view of ``array``, refusing NaN/Inf and values beyond ``+-limit``.
 
     Values too large for float32 become Inf on conversion and are refused too;
     the error names the first offending position. A contiguous float32
@@ -163,8 +188,21 @@ def _finite_float32(array: np.ndarray, name: str) -> np.ndarray:
             result = np.ascontiguousarray(array, dtype=np.float32)
     # A finite sum of squares proves every value finite (NaN and +-Inf propagate) in one call, and
     # vdot raises no floating-point warnings; one that overflowed is told apart by the exact check.
-    if not math.isfinite(float(np.vdot(result, result))) and not np.isfinite(result).all():
-        position = tuple(int(i) for i in np.argwhere(~np.isfinite(result))[0])
-        where = position[0] if len(position) == 1 else position
+    # A sum of squares within limit^2 proves every value within the limit, in the same call.
+    square = float(np.vdot(result, result))
+    if not math.isfinite(square) and not np.isfinite(result).all():
+        where = _first(~np.isfinite(result))
         raise ValueError(f"{name} contains NaN or Inf, or a value beyond float32 range (at index {where})")
+    if square > limit * limit and (np.abs(result) > limit).any():
+        where = _first(np.abs(result) > limit)
+        raise ValueError(
+            f"{name} has the value {float(result[where]):.9g} at index {where}, outside the accepted range "
+            f"[{-limit:g}, {limit:g}] of embedding values"
+        )
     return result
+
+
+def _first(mask: np.ndarray) -> int | tuple[int, ...]:
+    """The index of the first true entry of ``mask`` (a tuple for more than one dimension)."""
+    position = tuple(int(i) for i in np.argwhere(mask)[0])
+    return position[0] if len(position) == 1 else position

@@ -278,6 +278,7 @@ def test_errors_arrive_as_js_errors_and_change_nothing(fresh, server) -> None:
       const errors = {
         length: await failure(llm.process(new Float32Array(10), "c", 0.5)),
         nan: await failure(llm.process(vec(384, () => NaN), "c", 0.5)),
+        huge: await failure(llm.process(vec(384, () => 1e15), "c", 0.9)),
         quality: await failure(llm.process(vec(384, (i) => i), "c", 1.5)),
         type: await failure(llm.process([1, 2, 3], "c", 0.5)),
         text: await failure(llm.process(vec(384, (i) => i), "x".repeat(5000), 0.5)),
@@ -292,6 +293,8 @@ def test_errors_arrive_as_js_errors_and_change_nothing(fresh, server) -> None:
     errors = out["errors"]
     assert errors["length"] == "Error: input has 10 values, expected 384"
     assert errors["nan"] == "Error: input contains NaN or Inf (at index 0)"
+    assert errors["huge"] == ("Error: input has the value 9.99999987e+14 at index 0, outside the accepted range "
+                              "[-1e+06, 1e+06] of embedding values")
     assert errors["quality"] == "Error: quality must be in [0, 1], got 1.5"
     assert errors["type"] == "TypeError: input must be a Float32Array, got an Array"
     assert errors["text"].startswith("Error: context has 5000 characters")

@@ -82,6 +82,7 @@ def test_corrupt_snapshots_are_refused_and_change_nothing(selenium):
         (lambda: IntelligentLLM.load("not bytes"), (TypeError, ValueError)),
         (lambda: llm.process(np.ones(dim + 1, dtype=np.float32), "c", 0.5), ValueError),
         (lambda: llm.process(np.full(dim, np.nan, dtype=np.float32), "c", 0.5), ValueError),
+        (lambda: llm.process(np.full(dim, 1e15, dtype=np.float32), "c", 0.9), ValueError),  # beyond [-1e6, 1e6]
         (lambda: llm.learn_pattern(vector, "a", "t", "d", 1.5), ValueError),
         (lambda: llm.process(vector, 7, 0.5), TypeError),
     ]
@@ -93,3 +94,21 @@ def test_corrupt_snapshots_are_refused_and_change_nothing(selenium):
         else:
             raise AssertionError(f"refusal {number} raised nothing")
         assert llm.save() == good, f"refusal {number} changed the engine"
+
+
+@run_in_pyodide(packages=["numpy", "ruvllm_web"], pytest_assert_rewrites=False)
+def test_inputs_at_the_range_edges_keep_the_snapshot_loadable(selenium):
+    import numpy as np
+    from ruvllm_web import IntelligentConfig, IntelligentLLM
+
+    llm, rng = IntelligentLLM(IntelligentConfig.with_dim(16)), np.random.default_rng(14)
+    for step in range(60):  # values at the edge (1e6), tiny (squares underflow) and ordinary, in turn
+        x = rng.standard_normal(16)
+        x = (x * ([1e6, 1e-30, 1.0][step % 3] / np.abs(x).max())).astype(np.float32)
+        if step < 6:
+            llm.learn_pattern(x, f"agent{step % 2}", "task", "seed", 1.0)
+        llm.process(x, f"request {step}", float(step % 2))
+        llm.tick(now=float(step))
+    llm.run_deep()
+    saved = llm.save()
+    assert IntelligentLLM.load(saved).save() == saved

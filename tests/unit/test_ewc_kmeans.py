@@ -21,6 +21,18 @@ def test_ewc_penalty_is_zero_until_consolidated_then_pulls_back() -> None:
     assert not EwcPlusPlus(3, strength=0.0).stiffness().any()
 
 
+def test_ewc_fisher_stays_finite_and_saveable_whatever_it_observes() -> None:
+    ewc = EwcPlusPlus(3, decay=0.5)
+    ewc.observe(np.array([1e300, 4.0, 0.0]))
+    ewc.observe(np.array([1e300, 4.0, 0.0]))
+    top = np.finfo(np.float32).max
+    np.testing.assert_array_equal(ewc.fisher, np.array([top, 3.0, 0.0], dtype=np.float32))
+    ewc.consolidate(np.ones(3, dtype=np.float32))
+    assert np.isfinite(ewc.stiffness()).all()
+    meta, arrays = ewc.to_state()
+    np.testing.assert_array_equal(EwcPlusPlus.from_state(meta, arrays, 3).fisher, ewc.fisher)
+
+
 def _stacked_reference(
     h: np.ndarray, targets: np.ndarray, stiffness: np.ndarray, anchor: np.ndarray, ridge: float, start: np.ndarray
 ) -> np.ndarray:

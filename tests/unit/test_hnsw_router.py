@@ -316,6 +316,10 @@ def test_corrupted_state_is_refused(tamper) -> None:
         (lambda r: r.remove_pattern("0"), TypeError),
         (lambda r: r.merge_patterns(0, 999), ValueError),
         (lambda r: r.pattern_embedding(999), ValueError),
+        (lambda r: r.route(np.full(DIM, 3e38)), ValueError),
+        (lambda r: r.add_pattern(np.full(DIM, 1e15), "a", "t"), ValueError),
+        (lambda r: r.learn_pattern(np.full(DIM, -1e7), "a", "t", "d", 1.0), ValueError),
+        (lambda r: r.reinforce_pattern(np.full(DIM, 1e7), "a", 1.0), ValueError),
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(call, error) -> None:

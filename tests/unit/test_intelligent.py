@@ -188,6 +188,13 @@ def test_bad_snapshots_are_refused(mangle, message) -> None:
         (lambda e: e.add_pattern(np.ones(DIM), None, "t"), TypeError, "agent"),
         (lambda e: e.router.remove_pattern(12345), ValueError, "does not exist"),
         (lambda e: e.adapt(np.ones(DIM), float("nan")), ValueError, "quality"),
+        # finite float32 values beyond the accepted range: refused before anything is counted or routed
+        (lambda e: e.process(np.full(DIM, 1e15), "c", 0.9), ValueError, r"\[-1e\+06, 1e\+06\]"),
+        (lambda e: e.process(np.eye(DIM)[0] * np.float32(3e38), "c", 0.9), ValueError, "at index 0"),
+        (lambda e: e.route(np.full(DIM, -2e6)), ValueError, "accepted range"),
+        (lambda e: e.adapt(np.full(DIM, 1e7), 0.9), ValueError, "accepted range"),
+        (lambda e: e.learn_pattern(np.full(DIM, 1e16), "a", "t", "d", 0.9), ValueError, "accepted range"),
+        (lambda e: e.add_pattern(np.full(DIM, 1e16), "a", "t"), ValueError, "accepted range"),
     ],
 )
 def test_bad_input_leaves_the_engine_exactly_as_it_was(call, error, message) -> None:

@@ -114,6 +114,56 @@ def test_background_moves_the_instant_effect_into_the_base() -> None:
     assert sona.instant_lora.delta_norm() == pytest.approx(0.5 * instant_before, rel=1e-5)
 
 
+def test_what_is_learned_depends_on_the_inputs_directions_not_their_scale() -> None:
+    """The cosine loss and the consolidation over unit rows are scale-free: the same directions at norm 1
+    and with values near the accepted range's edge (1e6) teach both adapters and the EWC Fisher the same
+    (the Fisher used to grow as the fourth power of the scale, up to Inf in a saveable state)."""
+    rng = np.random.default_rng(5)
+    xs, d = unit(rng, 12), unit(rng)[0]
+    scale = np.float32(1e6 / np.abs(xs).max())
+    config = SonaConfig(min_advantage=0.0, min_batch=1, consolidate_every=2, instant_lr=0.05, alpha=0.5)
+    small, large = SonaInstant(DIM, config), SonaInstant(DIM, config)
+    for step in range(6):
+        for i, x in enumerate(xs):
+            quality = float((i + step) % 3) / 2
+            small.instant(x, quality, d)
+            large.instant(x * scale, quality, d)
+        small.tick(now=float(step))
+        large.tick(now=float(step))
+    assert small.ewc.tasks == 3 and small.base_lora.delta_norm() > 0
+    np.testing.assert_allclose(large.ewc.fisher, small.ewc.fisher, rtol=1e-3, atol=1e-3 * small.ewc.fisher.max())
+    for adapter in ("instant_lora", "base_lora"):
+        np.testing.assert_allclose(getattr(large, adapter).b, getattr(small, adapter).b, rtol=1e-3, atol=1e-6)
+
+
+def test_under_a_saturating_stream_every_position_reaches_the_learner_alike() -> None:
+    """50 requests to a tick interval, always in the same order (a page firing the same 50 queries per
+    interval), more than a tick takes (16). Taking the oldest took the same 16 positions of every interval
+    (148 times each here) and let the others be overwritten once the ring was full; the uniform sample
+    reaches each position about as often."""
+    rng = np.random.default_rng(11)
+    queries = unit(rng, 50)
+    config = SonaConfig(min_batch=1, max_batch=16, max_learn_per_tick=16, max_insert_per_tick=16, capacity=128,
+                        min_advantage=1.0, deep_every=10**6, deep_quality=1e9, drift_threshold=1.0)
+    router = HnswRouter(RouterConfig(dim=DIM))
+    sona = SonaInstant(DIM, config, router=router)
+    ticks = 150
+    for tick in range(ticks):
+        for position, x in enumerate(queries):
+            sona.instant(x, 1.0, agent=f"q{position}", task_type="t")
+        assert sona.tick(now=float(tick))["learned"] == 16
+    # The first trajectory of a position adds its pattern, each later one reinforces it (usage + 1).
+    reached = {record.agent: record.usage_count + 1 for record in router.patterns()}
+    assert sorted(reached) == sorted(f"q{p}" for p in range(50)), "every position reached the library"
+    mean = ticks * 16 / 50
+    assert 0.4 * mean <= min(reached.values()) and max(reached.values()) <= 1.6 * mean, sorted(reached.values())
+    assert sona.trajectories.dropped == ticks * 50 - ticks * 16 - sona.trajectories.pending
+    # The sample is drawn from the seed and the tick count: a reloaded SONA takes the same one.
+    twin = SonaInstant.from_state(*sona.to_state(), HnswRouter.from_state(*router.to_state()))
+    assert twin.tick(now=1e3) == sona.tick(now=1e3)
+    assert twin.to_state()[0] == sona.to_state()[0]
+
+
 def test_penalty_holds_the_base_at_the_anchor_where_the_fisher_is_large() -> None:
     """After one consolidation, a very stiff penalty keeps the weights of above-average Fisher at the anchor."""
 
@@ -308,6 +358,10 @@ def test_state_round_trip_gives_identical_behaviour() -> None:
         (lambda s: s.instant(np.ones(DIM), 0.5, agent=3), TypeError, "agent"),
         (lambda s: s.instant(np.ones(DIM), 0.5, context="x" * 5000), ValueError, "context"),
         (lambda s: s.deep(), ValueError, "no router"),
+        (lambda s: s.instant(np.full(DIM, 3e38), 0.1), ValueError, "accepted range"),
+        (lambda s: s.instant(np.ones(DIM), 0.1, direction=np.full(DIM, 1e9)), ValueError, "accepted range"),
+        (lambda s: s.adapt(np.full(DIM, 1e9)), ValueError, "accepted range"),
+        (lambda s: s.tick(now=1.0, force="yes"), TypeError, "force"),
     ],
 )
 def test_bad_input_changes_nothing(call, error, message) -> None:

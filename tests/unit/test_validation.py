@@ -5,7 +5,17 @@ import warnings
 import numpy as np
 import pytest
 
-from ruvllm_web.validation import as_bool, as_float, as_int, as_matrix, as_quality, as_text, as_vector
+from ruvllm_web.validation import (
+    MAX_EMBEDDING_VALUE,
+    as_bool,
+    as_embedding,
+    as_float,
+    as_int,
+    as_matrix,
+    as_quality,
+    as_text,
+    as_vector,
+)
 
 
 def test_vectors_become_contiguous_float32() -> None:
@@ -54,6 +64,22 @@ def test_finiteness_check_overflows_and_warns_never() -> None:
         assert as_matrix(np.full((2, 3), -3e38, dtype=np.float32), 3).shape == (2, 3)
         with pytest.raises(ValueError, match="NaN or Inf.*index 1"):
             as_vector(np.array([1.0, np.nan, -np.inf], dtype=np.float32), 3)
+
+
+def test_embeddings_accept_every_value_within_the_range_and_name_the_first_beyond_it() -> None:
+    edge = np.full(4, MAX_EMBEDDING_VALUE, dtype=np.float32)
+    edge[1] = -MAX_EMBEDDING_VALUE
+    assert as_embedding(edge, 4) is edge  # its norm is beyond the limit, every value within it
+    assert as_embedding([1e-45, 0.0, 3.0, -2.0], 4).dtype == np.float32
+    beyond = np.nextafter(np.float32(MAX_EMBEDDING_VALUE), np.float32(np.inf))
+    for value in (edge.tolist()[:3] + [-float(beyond)], np.array([0.0, 0.0, 0.0, 3e38], dtype=np.float32)):
+        with pytest.raises(ValueError, match=r"input has the value .* at index 3, outside the accepted range "
+                                             r"\[-1e\+06, 1e\+06\] of embedding values"):
+            as_embedding(value, 4, "input")
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        as_embedding([0.0, 0.0, 0.0, np.nan], 4)
+    with pytest.raises(ValueError, match="expected 4"):
+        as_embedding([1e7], 4)
 
 
 def test_scalars() -> None:
