@@ -335,7 +335,10 @@ export class IntelligentLLMWasm extends EngineObject {
    * with `init({persist})`, stays the engine that is kept. A refused snapshot changes nothing.
    */
   restore(data: Uint8Array, config?: IntelligentConfigWasm): Promise<void>;
-  /** Save to the browser store now (requires `init({persist})`). */
+  /**
+   * Save to the browser store now (requires `init({persist})`; rejects with the reason when the browser
+   * refused storage). Patterns other tabs saved under the same name meanwhile are merged in first.
+   */
   persist(): Promise<void>;
   static load(data: Uint8Array, config?: IntelligentConfigWasm): Promise<IntelligentLLMWasm>;
 }

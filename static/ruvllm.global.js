@@ -1302,7 +1302,7 @@
       this.dim = await this._invoke("dim");
     }
 
-    /** Save to the browser store now (with `init({persist})`). */
+    /** Save to the browser store now (with `init({persist})`), merging in what other tabs saved meanwhile. */
     async persist() {
       if (!this._persistence) throw new Error(refusedStorage || "persistence is off: call init({persist: name}) first");
       await this._persistence.save();
