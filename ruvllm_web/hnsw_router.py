@@ -30,7 +30,9 @@ else adds a pattern whose success rate starts at ``quality``;
 ``reinforce_pattern`` does the first half only (one search, never a graph
 change), for callers that budget inserts.
 When ``max_patterns`` is reached, adding evicts the least recently used
-pattern (ties: lower success rate, then lower id).
+pattern (ties: lower success rate, then lower id). ``merge(theirs, base)``
+folds what another copy of the router learned into this one (three-way,
+patterns identified by content: two browser tabs keeping one engine).
 
 Costs per call stay independent of the number of patterns ``n`` (beyond the
 index search itself):
@@ -58,7 +60,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import fields, make_dataclass
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -111,6 +113,7 @@ _FIELDS = tuple(f.name for f in _RECORD_FIELDS)
 _Pattern = make_dataclass("_Pattern", [(f.name, f.type) for f in _RECORD_FIELDS], slots=True)
 #: ``_values(pattern)`` is the tuple of a pattern's fields in ``_FIELDS`` order.
 _values = attrgetter(*_FIELDS)
+_Number = TypeVar("_Number", int, float)
 
 
 class HnswRouter:
@@ -357,18 +360,124 @@ class HnswRouter:
         if keep == drop:
             raise ValueError("merge_patterns needs two different patterns")
         a, b = self._patterns[keep], self._patterns[drop]
-        usage = a.usage_count + b.usage_count
-        if usage:
-            a.success_rate = (a.success_rate * a.usage_count + b.success_rate * b.usage_count) / usage
-        else:
-            a.success_rate = (a.success_rate + b.success_rate) / 2
-        a.usage_count = usage
+        a.success_rate = _pooled_success_rate(a, b)
+        a.usage_count += b.usage_count
         a.successes += b.successes
         a.failures += b.failures
         a.created = min(a.created, b.created)
         a.last_used = max(a.last_used, b.last_used)
         self._touch(keep)
         self.remove_pattern(drop)
+
+    # ------------------------------------------------------ merging two copies
+
+    def merge(self, theirs: HnswRouter, base: HnswRouter | None = None) -> dict[str, int]:
+        """Fold what another copy of this router learned into this one: a three-way merge.
+
+        ``base`` is the common ancestor of both copies (``None``: an empty
+        router), ``theirs`` the other copy now. A pattern is identified by
+        its content: agent, task type, description and stored (unit-length)
+        embedding bytes, the ``k``-th of equal ones by ascending id; those
+        never change once added, while reinforcement, outcomes and the deep
+        loop's merges change only its statistics. Per pattern:
+
+        - added in one copy: kept (theirs' are inserted here);
+        - removed in one copy (evicted, pruned, merged into another) and
+          unchanged in the other since ``base``: removed; changed in the
+          other: kept as the other has it;
+        - in both: each statistic ``s`` becomes ``mine + theirs - base``
+          (theirs' or mine when only one changed it; counts at least 0,
+          success rate clipped to [0, 1]; both added it independently:
+          counts add up and the success rate is the usage-weighted mean, as
+          in :meth:`merge_patterns`); ``created`` the earlier,
+          ``last_used`` the later.
+
+        Operation times are put on one clock: theirs' after ``base`` come
+        after all of mine (shifted by ``mine.clock - base.clock``), and the
+        clock advances by ``theirs.clock - base.clock``. Routes, hits and
+        evictions add theirs' since ``base``. Settings, latencies and ids
+        stay this router's. A full library evicts (least recently used) to
+        make room, as adding does. Merging in a ``theirs`` equal to ``base``
+        changes nothing.
+
+        Parameters
+        ----------
+        theirs : HnswRouter
+            The other copy, of the same dimension.
+        base : HnswRouter, optional
+            What both copies started from.
+
+        Returns
+        -------
+        dict
+            ``added``, ``removed``, ``combined`` (patterns whose statistics
+            took theirs' changes) and ``evicted`` counts.
+
+        Raises
+        ------
+        TypeError, ValueError
+            If ``theirs`` or ``base`` is not a router of this dimension;
+            nothing changes then.
+        """
+        if base is None:
+            base = HnswRouter(RouterConfig(dim=self.dim))
+        for other, name in ((theirs, "theirs"), (base, "base")):
+            if not isinstance(other, HnswRouter):
+                raise TypeError(f"{name} must be an HnswRouter, got {type(other).__name__}")
+            if other.dim != self.dim:
+                raise ValueError(f"{name} holds {other.dim}-dim patterns, this router {self.dim}-dim")
+        mine_keys, their_keys, base_keys = self._content_keys(), theirs._content_keys(), base._content_keys()
+        merged_clock = self._clock + max(0, theirs._clock - base._clock)
+
+        def their_time(t: int) -> int:
+            return min(merged_clock, t + self._clock - base._clock if t > base._clock else t)
+
+        report = {"added": 0, "removed": 0, "combined": 0, "evicted": 0}
+        for key, ident in mine_keys.items():
+            mine = self._patterns[ident]
+            old = base._patterns[base_keys[key]] if key in base_keys else None
+            if key not in their_keys:
+                if old is not None and _values(mine) == _values(old):
+                    self.remove_pattern(ident)
+                    report["removed"] += 1
+                continue
+            their = theirs._patterns[their_keys[key]]
+            if old is not None and _values(their) == _values(old):
+                continue
+            _combine(mine, their, old, their_time)
+            self._touch(ident)
+            report["combined"] += 1
+        for key, their_id in their_keys.items():
+            their = theirs._patterns[their_id]
+            if key in mine_keys or (key in base_keys and _values(their) == _values(base._patterns[base_keys[key]])):
+                continue
+            if self.full:
+                self.evict()
+                report["evicted"] += 1
+            ident = int(self._index._add_rows(theirs._index.vector(their_id).reshape(1, -1), None)[0])
+            copy = _Pattern(*_values(their))
+            copy.created, copy.last_used = their_time(their.created), their_time(their.last_used)
+            self._register(ident, copy)
+            report["added"] += 1
+        self._clock = merged_clock
+        self._queries += max(0, theirs._queries - base._queries)
+        self._hits = min(self._queries, self._hits + max(0, theirs._hits - base._hits))
+        self._evictions += max(0, theirs._evictions - base._evictions)
+        return report
+
+    def _content_keys(self) -> dict[tuple[str, str, str, bytes, int], int]:
+        """Each pattern's id under its content key ``(agent, task_type, description, embedding bytes, k)``.
+
+        ``k`` counts the earlier (smaller-id) patterns of equal content, so equal patterns pair up in id order.
+        """
+        keys: dict[tuple[str, str, str, bytes, int], int] = {}
+        seen: Counter[tuple[str, str, str, bytes]] = Counter()
+        for ident in sorted(self._patterns):
+            pattern = self._patterns[ident]
+            content = (pattern.agent, pattern.task_type, pattern.description, self._index.vector(ident).tobytes())
+            keys[(*content, seen[content])] = ident
+            seen[content] += 1
+        return keys
 
     # ------------------------------------------------------------- inspection
 
@@ -563,6 +672,39 @@ class HnswRouter:
                         return ids, similarities
             k = 0 if k >= total else min(total, 2 * k)
         return ids, similarities
+
+
+def _combine(mine: _Pattern, their: _Pattern, base: _Pattern | None, their_time: Callable[[int], int]) -> None:
+    """Give ``mine`` theirs' changes since ``base`` (see :meth:`HnswRouter.merge`), in place."""
+    created, last_used = their_time(their.created), their_time(their.last_used)
+    if base is None:
+        mine.success_rate = _pooled_success_rate(mine, their)
+        mine.usage_count += their.usage_count
+        mine.successes += their.successes
+        mine.failures += their.failures
+    else:
+        mine.usage_count = max(0, _three_way(mine.usage_count, their.usage_count, base.usage_count))
+        mine.success_rate = min(1.0, max(0.0, _three_way(mine.success_rate, their.success_rate, base.success_rate)))
+        mine.successes = max(0, _three_way(mine.successes, their.successes, base.successes))
+        mine.failures = max(0, _three_way(mine.failures, their.failures, base.failures))
+    mine.created, mine.last_used = min(mine.created, created), max(mine.last_used, last_used)
+
+
+def _pooled_success_rate(a: _Pattern, b: _Pattern) -> float:
+    """The usage-weighted mean of two patterns' success rates (the plain mean when both are unused)."""
+    usage = a.usage_count + b.usage_count
+    if usage:
+        return (a.success_rate * a.usage_count + b.success_rate * b.usage_count) / usage
+    return (a.success_rate + b.success_rate) / 2
+
+
+def _three_way(mine: _Number, theirs: _Number, base: _Number) -> _Number:
+    """``mine + theirs - base``: both changes since ``base``; exactly the changed one when only one changed."""
+    if mine == base:
+        return theirs
+    if theirs == base:
+        return mine
+    return mine + theirs - base
 
 
 def _read_pattern(record: dict[str, Any], clock: int) -> _Pattern:

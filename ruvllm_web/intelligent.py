@@ -313,6 +313,45 @@ class IntelligentLLM:
         arrays = {**snapshot.nest("router", router_arrays), **snapshot.nest("sona", sona_arrays)}
         return snapshot.pack(_SNAPSHOT_KIND, meta, arrays)
 
+    def merge(self, theirs: object, base: object = None) -> dict[str, int]:
+        """Fold what another copy of this engine learned into this one (a three-way merge).
+
+        For two tabs that keep one engine in the browser: ``theirs`` is the
+        other copy's snapshot, ``base`` the snapshot both copies last shared
+        (``None``: they started from nothing). The pattern libraries merge as
+        :meth:`HnswRouter.merge` describes (patterns learned in either copy
+        survive; patterns one copy removed and the other left alone go), and
+        ``processed`` adds theirs' requests since ``base``. The adapters,
+        SONA's loops and the settings stay this engine's. Merging in a
+        ``theirs`` equal to ``base`` changes nothing.
+
+        Parameters
+        ----------
+        theirs : bytes
+            A snapshot from :meth:`save` of the other copy.
+        base : bytes, optional
+            A snapshot from :meth:`save` of the common ancestor.
+
+        Returns
+        -------
+        dict
+            ``added``, ``removed``, ``combined`` and ``evicted`` pattern counts.
+
+        Raises
+        ------
+        TypeError, ValueError
+            If a snapshot is not bytes, is truncated, corrupted, foreign or
+            of another dimension; the engine is left exactly as it was.
+        """
+        other = IntelligentLLM.load(theirs)
+        common = None if base is None else IntelligentLLM.load(base)
+        for engine, name in ((other, "theirs"), (common, "base")):
+            if engine is not None and engine.dim != self.dim:
+                raise ValueError(f"{name} is a {engine.dim}-dim engine, this one is {self.dim}-dim")
+        report = self.router.merge(other.router, None if common is None else common.router)
+        self.processed += max(0, other.processed - (0 if common is None else common.processed))
+        return report
+
     @classmethod
     def load(cls, data: object, config: IntelligentConfig | dict[str, Any] | None = None) -> IntelligentLLM:
         """Rebuild an engine from :meth:`save` output.

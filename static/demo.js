@@ -52,7 +52,7 @@ try {
     llm: engine.llm,
     embedder: engine.embedder,
     taskTypes: engine.taskTypes,
-    persistent: persist !== null,
+    persistent: Boolean(engine.info.persist && engine.info.persist.enabled),
     last: null,
     counters: { routed: 0, good: 0, wrong: 0, corrected: 0 },
   };

@@ -24,11 +24,18 @@ export interface InitOptions {
   tickIntervalMs?: number;
   /** Called after a background tick that did work. */
   onTick?: (tick: { ran: number; ms?: number; error?: { type: string; message: string } }) => void;
-  /** Keep the first IntelligentLLMWasm's snapshot in IndexedDB under this name and restore it next time. */
+  /**
+   * Keep the first IntelligentLLMWasm's snapshot in IndexedDB under this name and restore it next time.
+   * Tabs that keep the same name merge each other's patterns when they save: none is lost.
+   * When the browser refuses storage, the engine starts without it (see `InitInfo.persist`).
+   */
   persist?: string;
   /** Quiet time before a save after a change, ms (default 500). */
   persistDelayMs?: number;
-  /** A stored snapshot could not be loaded (it is kept aside), or a save failed. */
+  /**
+   * The browser refused storage (persistence is off), a stored snapshot could not be loaded or merged
+   * (it is kept aside), or a save failed.
+   */
   onPersistError?: (error: Error) => void;
 }
 
@@ -44,7 +51,11 @@ export interface InitInfo {
   crossOriginIsolated: boolean;
   /** Whether vectors travel through shared memory (else as message copies). */
   sharedMemory: boolean;
-  persist?: { name: string; restored: boolean; error?: string };
+  /**
+   * With `init({persist})`: `enabled` false when the browser refused storage (`error` says why);
+   * `restored` when a stored engine was loaded; `error` also when a stored one was set aside.
+   */
+  persist?: { name: string; enabled: boolean; restored: boolean; error?: string };
 }
 
 /**
@@ -339,7 +350,10 @@ export class IntelligentLLMWasm extends EngineObject {
    * with `init({persist})`, stays the engine that is kept. A refused snapshot changes nothing.
    */
   restore(data: Uint8Array, config?: IntelligentConfigWasm): Promise<void>;
-  /** Save to the browser store now (requires `init({persist})`). */
+  /**
+   * Save to the browser store now (requires `init({persist})`; rejects with the reason when the browser
+   * refused storage). Patterns other tabs saved under the same name meanwhile are merged in first.
+   */
   persist(): Promise<void>;
   static load(data: Uint8Array, config?: IntelligentConfigWasm): Promise<IntelligentLLMWasm>;
 }

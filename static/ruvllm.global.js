@@ -281,6 +281,8 @@
   let persistence = null;
   /** @type {{promise: Promise<object>} | null} the init() still starting, which close() cancels */
   let starting = null;
+  /** Why the browser refused storage at init({persist}), or null. */
+  let refusedStorage = null;
 
   /**
    * Start the worker and wait until the engine is loaded. An init() while another is starting
@@ -301,6 +303,7 @@
 
   /** The work of init(); `attempt` is cancelled when it is no longer `starting`. */
   async function start(options, attempt) {
+    const persistName = options.persist ? checkText(options.persist, "persist") : null;
     const onProgress = options.onProgress || (() => {});
     const workerUrl = options.workerUrl || new URL("../worker.js", baseUrl || global.location.href);
     const shared = options.sharedMemory !== false && Boolean(global.crossOriginIsolated) &&
@@ -344,12 +347,13 @@
     }
     connection = opened;
     persistence = null;
+    refusedStorage = null;
     const info = { ...versions, crossOriginIsolated: Boolean(global.crossOriginIsolated), sharedMemory: shared };
-    if (options.persist) {
-      info.persist = await Persistence.open(opened, checkText(options.persist, "persist"), options);
-    }
-    started = info;
-    return info;
+    // A promise, so that an init() while the store is still being read gets this same info.
+    started = persistName
+      ? Persistence.start(opened, persistName, options).then((persist) => ({ ...info, persist }))
+      : Promise.resolve(info);
+    return started;
   }
 
   /** Stop the worker; pending calls reject. `init()` may be called again afterwards. */
@@ -427,7 +431,10 @@
 
   // ------------------------------------------------------------- persistence
 
-  /** IndexedDB store "ruvllm-web" / "snapshots": one engine snapshot per name. */
+  /**
+   * IndexedDB store "ruvllm-web" / "snapshots": one record per name, `{generation, bytes}`
+   * (a bare Uint8Array, as earlier versions stored it, reads as generation null).
+   */
   const snapshotStore = {
     open() {
       return new Promise((resolve, reject) => {
@@ -453,33 +460,89 @@
     get(key) {
       return this.run("readonly", (store) => store.get(key));
     },
-    put(key, value) {
-      return this.run("readwrite", (store) => store.put(value, key));
-    },
-    remove(key) {
-      return this.run("readwrite", (store) => store.delete(key));
+    /**
+     * Run `writes(store, current)` if the record under `key` still has generation `expected`. The
+     * check and the writes are one readwrite transaction, which IndexedDB runs alone on the store:
+     * no other tab can write in between.
+     * @returns {Promise<{done: boolean, found?: unknown}>} found: the record met instead
+     */
+    ifGeneration(key, expected, writes) {
+      return this.run("readwrite", (store) => {
+        const outcome = { result: { done: true } };
+        const read = store.get(key);
+        read.onsuccess = () => {
+          if (generationOf(read.result) === expected) {
+            writes(store, read.result);
+          } else {
+            outcome.result = { done: false, found: read.result };
+          }
+        };
+        return outcome;
+      });
     },
   };
 
-  /** The persistent engine of `init({persist})`: restored at start, saved (debounced) after changes. */
+  /** The snapshot bytes of a stored record, or null. */
+  function snapshotOf(record) {
+    if (record instanceof Uint8Array) return record;
+    return record && record.bytes instanceof Uint8Array ? record.bytes : null;
+  }
+
+  /** The generation of a stored record: null for none and for a bare snapshot. */
+  function generationOf(record) {
+    return record && typeof record.generation === "string" ? record.generation : null;
+  }
+
+  /** A fresh generation id (randomUUID is missing outside secure contexts). */
+  function newGeneration() {
+    return global.crypto && global.crypto.randomUUID
+      ? global.crypto.randomUUID()
+      : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  }
+
+  /** Saves that keep meeting another tab's newer record give up after this many merges. */
+  const MAX_MERGES_PER_SAVE = 8;
+
+  /**
+   * The persistent engine of `init({persist})`: restored at start, saved (debounced) after changes.
+   *
+   * Several tabs may keep one engine. Each remembers the generation of the record it last read or
+   * wrote and that snapshot (its merge base); a save writes only over that same generation. Met
+   * with a newer one (another tab saved), it first merges that engine's patterns into this one
+   * (three-way, `IntelligentLLM.merge`), then tries again: nothing either tab learned is lost.
+   */
   class Persistence {
+    /**
+     * Open the store and restore from it; when the browser refuses storage, start without
+     * persistence and say why (onPersistError and the returned report). Never rejects.
+     */
+    static async start(opened, name, options) {
+      try {
+        return await Persistence.open(opened, name, options);
+      } catch (error) {
+        refusedStorage = `persistence is off: the browser refused storage (${error.name}: ${error.message})`;
+        reportPersistError(options, new Error(refusedStorage));
+        return { name, enabled: false, restored: false, error: refusedStorage };
+      }
+    }
+
     /** Restore the stored snapshot (if any) into a reserved handle; set a corrupt one aside. */
     static async open(opened, name, options) {
       const stored = await snapshotStore.get(name);
       const state = new Persistence(opened, name, options);
-      const report = { name, restored: false };
-      if (stored instanceof Uint8Array) {
+      const report = { name, enabled: true, restored: false };
+      const bytes = snapshotOf(stored);
+      if (bytes) {
         const handle = opened.nextHandle++;
         try {
-          await opened.send("load", [handle, "IntelligentLLM", stored]);
+          await opened.send("load", [handle, "IntelligentLLM", bytes]);
           state.restored = { handle, dim: await opened.send("invoke", [handle, "dim"]) };
+          state.generation = generationOf(stored);
+          state.base = bytes;
           report.restored = true;
         } catch (error) {
-          const aside = `${name}.corrupt.${Date.now()}`;
-          await snapshotStore.put(aside, stored);
-          await snapshotStore.remove(name);
-          report.error = `stored snapshot could not be loaded (${error.message}); kept aside as "${aside}"`;
-          if (options.onPersistError) options.onPersistError(new Error(report.error));
+          const message = await state.setAside(stored, "loaded", error.message);
+          if (message) report.error = message;
         }
       }
       persistence = state;
@@ -490,12 +553,18 @@
       this.connection = opened;
       this.name = name;
       this.delayMs = options.persistDelayMs ?? 500;
-      this.onError = options.onPersistError || ((error) => console.error(error));
+      this.onError = (error) => reportPersistError(options, error);
       /** @type {{handle: number, dim: number} | null} the restored engine, until an IntelligentLLMWasm takes it */
       this.restored = null;
       /** @type {IntelligentLLMWasm | null} */
       this.owner = null;
       this.timer = null;
+      /** @type {string | null} generation of the record last read or written */
+      this.generation = null;
+      /** @type {Uint8Array | null} the snapshot of that record: the merge base */
+      this.base = null;
+      /** This tab's saves, one after another. */
+      this.saving = Promise.resolve();
     }
 
     /** Something changed: save after `persistDelayMs` of quiet. */
@@ -505,12 +574,78 @@
       this.timer = setTimeout(() => this.save().catch(this.onError), this.delayMs);
     }
 
-    /** Save now. */
-    async save() {
+    /** Save now (after a save of this tab still under way). */
+    save() {
       clearTimeout(this.timer);
-      if (!this.owner || this.connection.closedWith) return;
-      const bytes = await this.owner.save();
-      await snapshotStore.put(this.name, bytes);
+      const run = this.saving.then(() => this.write());
+      this.saving = run.catch(() => {});
+      return run;
+    }
+
+    async write() {
+      for (let merges = 0; this.owner && !this.connection.closedWith; merges++) {
+        const bytes = await this.owner.save();
+        const generation = newGeneration();
+        const write = (store) => store.put({ generation, bytes }, this.name);
+        const outcome = await snapshotStore.ifGeneration(this.name, this.generation, write);
+        if (outcome.done) {
+          this.generation = generation;
+          this.base = bytes;
+          return;
+        }
+        if (merges === MAX_MERGES_PER_SAVE) {
+          throw new Error(
+            `could not save "${this.name}": other tabs kept saving (${merges} merges); the next change tries again`,
+          );
+        }
+        await this.mergeIn(outcome.found);
+      }
+    }
+
+    /** Take another tab's newer record into this engine; one that cannot be merged is set aside. */
+    async mergeIn(found) {
+      const theirs = snapshotOf(found);
+      let refusal = "not a snapshot record";
+      if (theirs) {
+        try {
+          await this.owner._invoke("merge", this.base ? [theirs, this.base] : [theirs]);
+          this.generation = generationOf(found);
+          this.base = theirs;
+          return;
+        } catch (error) {
+          if (!error.pythonType) throw error;  // the worker stopped: nothing was refused
+          refusal = error.message;
+        }
+      }
+      if (found !== undefined) await this.setAside(found, "merged", refusal);
+      // Nothing (mergeable) is stored any more: this engine is written as it is.
+      this.generation = null;
+      this.base = null;
+    }
+
+    /**
+     * Move a stored record that could not be `verb` to "<name>.corrupt.<time>" (unless another tab
+     * replaced it meanwhile) and tell the page; the message, or undefined when it was replaced.
+     */
+    async setAside(stored, verb, reason) {
+      const aside = `${this.name}.corrupt.${Date.now()}`;
+      const moved = await snapshotStore.ifGeneration(this.name, generationOf(stored), (store, current) => {
+        store.put(current, aside);
+        store.delete(this.name);
+      });
+      if (!moved.done) return undefined;
+      const message = `stored snapshot could not be ${verb} (${reason}); kept aside as "${aside}"`;
+      this.onError(new Error(message));
+      return message;
+    }
+  }
+
+  /** Hand a persistence problem to the page's onPersistError (console.error without one). */
+  function reportPersistError(options, error) {
+    try {
+      (options.onPersistError || console.error)(error);
+    } catch (thrown) {
+      console.error(thrown);
     }
   }
 
@@ -1219,9 +1354,9 @@
       this.dim = await this._invoke("dim");
     }
 
-    /** Save to the browser store now (with `init({persist})`). */
+    /** Save to the browser store now (with `init({persist})`), merging in what other tabs saved meanwhile. */
     async persist() {
-      if (!this._persistence) throw new Error("persistence is off: call init({persist: name}) first");
+      if (!this._persistence) throw new Error(refusedStorage || "persistence is off: call init({persist: name}) first");
       await this._persistence.save();
     }
 

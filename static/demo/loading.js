@@ -80,7 +80,7 @@ export async function loadEngine(lib, persistName, onTick) {
   if (!(info.persist && info.persist.restored)) {
     step("starter library", 0.9, "adding the starter library (8 agents)");
     await llm.addStarterLibrary(embedder);
-    if (persistName) await llm.persist();
+    if (info.persist && info.persist.enabled) await llm.persist();
   }
   const taskTypes = await lib.starterTaskTypes();
   steps.finish();
@@ -101,13 +101,16 @@ function showVersions(info, elapsedMs) {
   byId("v-numpy").textContent = info.numpy;
   byId("v-isolated").textContent = info.crossOriginIsolated ? "yes (shared memory available)" : "no";
   byId("v-load").textContent = formatUs(1000 * elapsedMs);
-  const persist = info.persist;
-  byId("v-persist").textContent = !persist
-    ? "off"
-    : persist.error
-      ? `on ("${persist.name}"): ${persist.error}`
-      : `on ("${persist.name}"), ${persist.restored ? "restored from an earlier visit" : "nothing stored yet"}`;
+  byId("v-persist").textContent = describePersistence(info.persist);
   byId("versions").hidden = false;
+}
+
+/** @param {import("../ruvllm").InitInfo["persist"]} persist @returns {string} */
+function describePersistence(persist) {
+  if (!persist) return "off";
+  if (!persist.enabled) return persist.error || "off";
+  if (persist.error) return `on ("${persist.name}"): ${persist.error}`;
+  return `on ("${persist.name}"), ${persist.restored ? "restored from an earlier visit" : "nothing stored yet"}`;
 }
 
 /**

@@ -313,14 +313,14 @@ def test_persistence_survives_a_reload_and_reports_a_corrupt_store(fresh, server
       await new Promise((resolve) => setTimeout(resolve, 400));  // the debounced save
       return { info, stats: JSON.parse(await llm.stats()) };
     """)
-    assert first["info"]["persist"] == {"name": "kept", "restored": False}
+    assert first["info"]["persist"] == {"name": "kept", "enabled": True, "restored": False}
     fresh.refresh()
     second = run(fresh, server, """
       const info = await init({ persist: "kept" });
       const llm = new IntelligentLLMWasm();
       return { info, stats: JSON.parse(await llm.stats()) };
     """)
-    assert second["info"]["persist"] == {"name": "kept", "restored": True}
+    assert second["info"]["persist"] == {"name": "kept", "enabled": True, "restored": True}
     assert second["stats"]["totalPatterns"] == 5
     assert second["stats"]["router"]["queries"] == first["stats"]["router"]["queries"]
     fresh.refresh()

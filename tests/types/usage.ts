@@ -70,13 +70,15 @@ export async function integrationSummary(): Promise<RoutingResult> {
 
 /** The demo page's calls: built-in embedder, starter library, stage timings, self-benchmarks. */
 export async function demoPage(request: string): Promise<StageTimings> {
-  const info = await init({ persist: "demo" });
+  const info = await init({ persist: "demo", onPersistError: (error: Error) => console.warn(error.message) });
+  const enabled: boolean = info.persist?.enabled ?? false;
   const llm = new IntelligentLLMWasm();
   const embedder = new TextEmbedderWasm();
   const dim: number = embedder.dim;
   if (!info.persist?.restored) {
     const added: number = await llm.addStarterLibrary(embedder);
     console.log(`${added} starter patterns of ${STARTER_AGENTS.length} agents`, dim);
+    if (enabled) await llm.persist();
   }
   const types: Record<string, string[]> = await starterTaskTypes();
   const first: string = STARTER_AGENTS[0];
