@@ -44,6 +44,9 @@ MAX_METADATA_BYTES = 64 * 1024 * 1024
 #: the JSON parser recurses once per level, and a few thousand levels overflow
 #: the wasm stack inside Pyodide, which kills the runtime. Checked before parsing.
 MAX_METADATA_DEPTH = 16
+#: The largest integer a JS number holds exactly (``Number.MAX_SAFE_INTEGER``).
+#: Nothing that reaches the page may exceed it in magnitude.
+JS_SAFE_INTEGER = 2**53 - 1
 
 Arrays = dict[str, np.ndarray]
 # +1 for the bytes that open a JSON object or array, -1 for those that close one, 0 for the others.
