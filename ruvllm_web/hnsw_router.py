@@ -102,6 +102,14 @@ def vote_weight(similarity: float, success_rate: float) -> float:
 
 #: Routes whose latency enters the percentiles of :meth:`HnswRouter.stats`.
 LATENCY_WINDOW = 1000
+#: Largest pattern id. Ids count up from 0, one per pattern ever added, and
+#: reach the page in every route, so they stay within what a JS number holds
+#: exactly; adding a pattern past it is refused (no real library adds 2**53).
+MAX_PATTERN_ID = snapshot.JS_SAFE_INTEGER
+#: Largest latency sample a snapshot may hold, microseconds: a day. A route
+#: that a suspended tab stretched is still far below; larger values only
+#: come from crafted files (their means could overflow).
+MAX_LATENCY_US = 86_400e6
 _SNAPSHOT_KIND = "HnswRouter"
 _STATE_VERSION = 1
 _RECORD_FIELDS = [f for f in fields(PatternRecord) if f.name != "id"]
@@ -362,9 +370,10 @@ class HnswRouter:
             a.success_rate = (a.success_rate * a.usage_count + b.success_rate * b.usage_count) / usage
         else:
             a.success_rate = (a.success_rate + b.success_rate) / 2
-        a.usage_count = usage
-        a.successes += b.successes
-        a.failures += b.failures
+        # Capped: merging two counts at the snapshot bound must not pass what the page shows exactly.
+        a.usage_count = snapshot.capped(usage)
+        a.successes = snapshot.capped(a.successes + b.successes)
+        a.failures = snapshot.capped(a.failures + b.failures)
         a.created = min(a.created, b.created)
         a.last_used = max(a.last_used, b.last_used)
         self._touch(keep)
@@ -425,8 +434,10 @@ class HnswRouter:
         meta = {
             "version": _STATE_VERSION,
             "config": self.config.to_dict(),
-            "counters": {"clock": self._clock, "queries": self._queries, "hits": self._hits, "evictions": self._evictions},
-            "patterns": [{"id": i, **dict(zip(_FIELDS, _values(p)))} for i, p in sorted(self._patterns.items())],
+            "counters": {name: snapshot.capped(value) for name, value in
+                         (("clock", self._clock), ("queries", self._queries), ("hits", self._hits),
+                          ("evictions", self._evictions))},
+            "patterns": [{"id": i, **dict(zip(_FIELDS, _saved_values(p)))} for i, p in sorted(self._patterns.items())],
             "index": index_meta,
         }
         arrays = snapshot.nest("index", index_arrays)
@@ -441,14 +452,18 @@ class HnswRouter:
         try:
             router = cls(RouterConfig(**meta["config"]))
             counters = meta["counters"]
-            clock = as_int(counters["clock"], "clock", 0)
-            queries = as_int(counters["queries"], "queries", 0)
+            clock = as_int(counters["clock"], "clock", 0, snapshot.MAX_COUNT)
+            queries = as_int(counters["queries"], "queries", 0, snapshot.MAX_COUNT)
             hits = as_int(counters["hits"], "hits", 0, queries)
-            evictions = as_int(counters["evictions"], "evictions", 0)
-            patterns = {int(as_int(p["id"], "id", 0)): _read_pattern(p, clock) for p in meta["patterns"]}
+            evictions = as_int(counters["evictions"], "evictions", 0, snapshot.MAX_COUNT)
+            if not isinstance(meta["patterns"], list) or len(meta["patterns"]) > router.config.max_patterns:
+                raise ValueError(f"patterns must be a list of at most max_patterns ({router.config.max_patterns})")
+            patterns = {as_int(p["id"], "id", 0, MAX_PATTERN_ID): _read_pattern(p, clock) for p in meta["patterns"]}
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"corrupted router state: {error}") from None
-        index = HnswIndex.from_state(meta["index"], snapshot.section(arrays, "index"))
+        index = HnswIndex.from_state(meta.get("index"), snapshot.section(arrays, "index"))
+        if index.next_id > MAX_PATTERN_ID + 1:
+            raise ValueError(f"corrupted router state: next pattern id {index.next_id} is beyond {MAX_PATTERN_ID + 1}")
         c = router.config
         if (index.dim, index.m, index.ef_construction, index.ef_search) != (c.dim, c.m, c.ef_construction, c.ef_search):
             raise ValueError("corrupted router state: index settings differ from the router config")
@@ -457,7 +472,7 @@ class HnswRouter:
         latencies = arrays.get("latencies")
         if not isinstance(latencies, np.ndarray) or latencies.dtype != np.float64 or latencies.ndim != 1:
             raise ValueError("corrupted router state: latencies must be a float64 vector")
-        if latencies.shape[0] > LATENCY_WINDOW or not np.isfinite(latencies).all() or (latencies < 0).any():
+        if latencies.shape[0] > LATENCY_WINDOW or not ((latencies >= 0) & (latencies <= MAX_LATENCY_US)).all():
             raise ValueError("corrupted router state: latencies are out of range")
         router._index = index
         for ident, pattern in patterns.items():
@@ -491,6 +506,8 @@ class HnswRouter:
         """Store a validated pattern, evicting the least recently used one when full."""
         if np.dot(vector, vector) == 0.0:
             raise ValueError("embedding is a zero vector, which has no cosine similarity")
+        if self._index.next_id > MAX_PATTERN_ID:
+            raise ValueError(f"no pattern ids left: ids count up to {MAX_PATTERN_ID}")
         if self.full:
             self.evict()
         self._clock += 1
@@ -565,6 +582,11 @@ class HnswRouter:
         return ids, similarities
 
 
+def _saved_values(pattern: _Pattern) -> tuple[Any, ...]:
+    """A pattern's fields as a snapshot holds them: its counters capped (:func:`ruvllm_web.snapshot.capped`)."""
+    return tuple(snapshot.capped(v) if type(v) is int else v for v in _values(pattern))
+
+
 def _read_pattern(record: dict[str, Any], clock: int) -> _Pattern:
     """Validate one saved pattern record."""
     if not isinstance(record, dict) or set(record) != {"id", *_FIELDS}:
@@ -573,10 +595,10 @@ def _read_pattern(record: dict[str, Any], clock: int) -> _Pattern:
         agent=as_text(record["agent"], "agent", allow_empty=False),
         task_type=as_text(record["task_type"], "task_type"),
         description=as_text(record["description"], "description"),
-        usage_count=as_int(record["usage_count"], "usage_count", 0),
+        usage_count=as_int(record["usage_count"], "usage_count", 0, snapshot.MAX_COUNT),
         success_rate=as_float(record["success_rate"], "success_rate", 0.0, 1.0),
-        successes=as_int(record["successes"], "successes", 0),
-        failures=as_int(record["failures"], "failures", 0),
+        successes=as_int(record["successes"], "successes", 0, snapshot.MAX_COUNT),
+        failures=as_int(record["failures"], "failures", 0, snapshot.MAX_COUNT),
         created=as_int(record["created"], "created", 0, clock),
         last_used=as_int(record["last_used"], "last_used", 0, clock),
     )

@@ -20,6 +20,12 @@ problem: length, magic, version, declared lengths, checksum, nesting depth
 of the metadata (before it is parsed), JSON, kind, then every array entry
 (allowed dtype, shape, bounds). Nothing in a snapshot is ever executed: the
 metadata is plain JSON and arrays are raw numbers of a whitelisted dtype.
+
+Every component bounds each number its state holds (named constants next to
+the code that owns the field, listed in docs/snapshot-format.md) before it
+allocates anything, so a crafted snapshot with a valid checksum is refused
+with ``ValueError`` or loads into an engine that works. Counters share one
+bound, :data:`MAX_COUNT`, and are written capped at it (:func:`capped`).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import json
 import math
 import struct
 import zlib
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -47,8 +53,16 @@ MAX_METADATA_DEPTH = 16
 #: The largest integer a JS number holds exactly (``Number.MAX_SAFE_INTEGER``).
 #: Nothing that reaches the page may exceed it in magnitude.
 JS_SAFE_INTEGER = 2**53 - 1
+#: Bound of every counter a snapshot holds (requests, queries, clock, adapter
+#: steps, ...). A counter moves by one per operation, so a real engine reaches
+#: 2**52 only after 142 years at a million operations a second; a loaded
+#: counter can still count 2**52 more before it passes :data:`JS_SAFE_INTEGER`.
+#: Components write counters capped at this bound (:func:`capped`), so a
+#: snapshot of an engine loaded at the bound loads again.
+MAX_COUNT = 2**52
 
 Arrays = dict[str, np.ndarray]
+_Count = TypeVar("_Count", int, float)
 # +1 for the bytes that open a JSON object or array, -1 for those that close one, 0 for the others.
 _BRACKET_STEPS = np.zeros(256, dtype=np.int8)
 _BRACKET_STEPS[[ord("["), ord("{")]] = 1
@@ -177,6 +191,11 @@ def json_depth(raw: bytes) -> int:
     brackets = np.flatnonzero(steps)
     outside = (np.searchsorted(quotes, brackets) & 1) == 0  # an even number of quotes before it
     return int(np.cumsum(steps[brackets[outside]], dtype=np.int32).max(initial=0))
+
+
+def capped(count: _Count) -> _Count:
+    """``count`` capped at :data:`MAX_COUNT`, as components write their counters (see :data:`MAX_COUNT`)."""
+    return count if count <= MAX_COUNT else type(count)(MAX_COUNT)
 
 
 def nest(prefix: str, arrays: Arrays) -> Arrays:
