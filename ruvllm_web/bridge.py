@@ -27,6 +27,7 @@ from ruvllm_web.intelligent import IntelligentLLM
 from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.router_types import RouterConfig
 from ruvllm_web.scoped_lora import ScopedLoRA
+from ruvllm_web.snapshot import JS_SAFE_INTEGER
 from ruvllm_web.sona import SonaConfig, SonaInstant
 from ruvllm_web.starter_patterns import add_starter_library as _add_starter_library
 from ruvllm_web.starter_patterns import starter_task_types
@@ -208,6 +209,14 @@ def plain(value: Any) -> Any:
     Float32 arrays at the top level stay arrays (they become Float32Arrays);
     other arrays become lists; dataclasses and objects with ``to_dict`` become
     dicts; tuples become lists; numpy scalars become Python numbers.
+
+    Raises
+    ------
+    ValueError
+        For an integer beyond ``+-JS_SAFE_INTEGER`` (``2**53 - 1``) anywhere in
+        the result: a JS number cannot hold it exactly, and the worker would
+        have to send a BigInt, which the page cannot serialise. Bounded
+        snapshots and counters keep the engine from making one.
     """
     if isinstance(value, np.ndarray) and value.dtype == np.float32 and value.ndim == 1:
         return value
@@ -215,10 +224,16 @@ def plain(value: Any) -> Any:
 
 
 def _nested(value: Any) -> Any:
+    if isinstance(value, int):
+        return value if -JS_SAFE_INTEGER <= value <= JS_SAFE_INTEGER else _unsafe(value)
     if isinstance(value, np.ndarray):
+        if value.dtype.kind in "iu" and value.size and not (
+            -JS_SAFE_INTEGER <= int(value.min()) and int(value.max()) <= JS_SAFE_INTEGER
+        ):
+            _unsafe(int(value.max()) if int(value.max()) > JS_SAFE_INTEGER else int(value.min()))
         return value.tolist()
     if isinstance(value, np.generic):
-        return value.item()
+        return _nested(value.item())
     if isinstance(value, (list, tuple)):
         return [_nested(v) for v in value]
     if isinstance(value, dict):
@@ -228,6 +243,12 @@ def _nested(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _nested(dataclasses.asdict(value))
     return value
+
+
+def _unsafe(value: int) -> Any:
+    raise ValueError(
+        f"result holds the integer {value}, beyond what a JS number holds exactly (+-{JS_SAFE_INTEGER})"
+    )
 
 
 def _new_handle(handle: object) -> int:

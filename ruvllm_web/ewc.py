@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from ruvllm_web.validation import as_float
+from ruvllm_web import snapshot
+from ruvllm_web.validation import as_float, as_int
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -89,15 +90,15 @@ class EwcPlusPlus:
         arrays = {"fisher": self.fisher}
         if self.anchor is not None:
             arrays["anchor"] = self.anchor
-        return {"strength": self.strength, "decay": self.decay, "tasks": self.tasks}, arrays
+        return {"strength": self.strength, "decay": self.decay, "tasks": snapshot.capped(self.tasks)}, arrays
 
     @classmethod
     def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray], size: int) -> EwcPlusPlus:
         """Rebuild from :meth:`to_state` output, checking shapes; ``ValueError`` when inconsistent."""
         try:
             ewc = cls(size, meta["strength"], meta["decay"])
-            tasks = int(meta["tasks"])
-        except (KeyError, TypeError) as error:
+            tasks = as_int(meta["tasks"], "EWC tasks", 0, snapshot.MAX_COUNT)
+        except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"corrupted snapshot: EWC state is incomplete ({error})") from None
         for name in ("fisher", "anchor"):
             array = arrays.get(name)
@@ -109,7 +110,7 @@ class EwcPlusPlus:
             raise ValueError("corrupted snapshot: EWC fisher is missing or negative")
         ewc.fisher = arrays["fisher"].copy()
         ewc.anchor = arrays["anchor"].copy() if "anchor" in arrays else None
-        ewc.tasks = max(tasks, 0)
+        ewc.tasks = tasks
         return ewc
 
 

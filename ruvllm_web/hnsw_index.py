@@ -87,6 +87,12 @@ DEFAULT_EXACT_THRESHOLD = 5000
 FILTER_EXACT_RATIO = 5
 _MAX_ID = 2**63 - 1
 _MAX_LEVEL = 32
+#: Largest ``exact_threshold``: more vectors than an index can hold in wasm32's
+#: 4 GiB (a 384-dim vector alone takes 1.5 KiB), so any larger value means the
+#: same as this one, "always search exactly".
+MAX_EXACT_THRESHOLD = 2**31 - 1
+#: The level generator's state as numpy's PCG64 reports it: two 128-bit words, a cached 32-bit half.
+_RNG_WORD = 2**128
 #: A beam of width ``ef`` expands up to ``min(MAX_EXPANSION_BATCH, 3 + ef // 16)``
 #: nodes per step: fewer steps cost fewer numpy calls, larger batches expand
 #: nodes a smaller one would have dropped. Measured inside Pyodide, 3,000 x 384
@@ -162,7 +168,7 @@ class HnswIndex:
         self.metric = as_text(metric, "metric", max_length=16)
         self._metric = Metric(self.metric, self.dim)
         self.seed = as_int(seed, "seed", 0, _MAX_ID)
-        self._exact_threshold = as_int(exact_threshold, "exact_threshold", 0)
+        self._exact_threshold = as_int(exact_threshold, "exact_threshold", 0, MAX_EXACT_THRESHOLD)
         self._level_scale = 1.0 / math.log(self.m)
         self._rng = np.random.default_rng(self.seed)
         self._stored = np.zeros((0, self._metric.width), dtype=np.float32)
@@ -201,7 +207,7 @@ class HnswIndex:
 
     @exact_threshold.setter
     def exact_threshold(self, value: int) -> None:
-        value = as_int(value, "exact_threshold", 0)
+        value = as_int(value, "exact_threshold", 0, MAX_EXACT_THRESHOLD)
         if value < self._exact_threshold:
             self._link_waiting(len(self._waiting))
         self._exact_threshold = value
@@ -210,6 +216,11 @@ class HnswIndex:
     def waiting(self) -> int:
         """Vectors stored but not yet linked into the graph (see the module docstring)."""
         return len(self._waiting)
+
+    @property
+    def next_id(self) -> int:
+        """The id :meth:`add` assigns next: one more than any id ever used (0 at first), at most ``2**63``."""
+        return self._next_id
 
     @property
     def capacity(self) -> int:
@@ -403,10 +414,10 @@ class HnswIndex:
                 seed=meta["seed"],
                 exact_threshold=meta["exact_threshold"],
             )
-            entry = as_int(meta["entry"], "entry", -1)
+            entry = as_int(meta["entry"], "entry", -1, _MAX_ID)
             max_level = as_int(meta["max_level"], "max_level", -1, _MAX_LEVEL)
-            next_id = as_int(meta["next_id"], "next_id", 0, _MAX_ID)
-            index._rng.bit_generator.state = meta["rng"]
+            next_id = as_int(meta["next_id"], "next_id", 0, _MAX_ID + 1)  # one past the largest id
+            index._rng.bit_generator.state = _rng_state(meta["rng"])
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"corrupted HNSW state: {error}") from None
         if meta["version"] == 1 and isinstance(arrays, dict):  # version 1 linked every vector at once
@@ -469,6 +480,8 @@ class HnswIndex:
         """Insert validated stored rows ``(n, width)`` under ``ids`` (or new ids)."""
         count = stored.shape[0]
         if ids is None:
+            if self._next_id + count - 1 > _MAX_ID:
+                raise ValueError(f"no unused ids left: {count} more would pass the largest id {_MAX_ID}")
             ids = list(range(self._next_id, self._next_id + count))
         for ident in ids:
             if ident in self._slot_of:
@@ -959,3 +972,22 @@ class HnswIndex:
         mask = np.zeros(high, dtype=bool)
         mask[waiting] = True
         return mask
+
+
+def _rng_state(state: object) -> dict[str, Any]:
+    """``state`` checked to be a PCG64 state as ``bit_generator.state`` reports it (``ValueError`` if not).
+
+    numpy itself raises OverflowError or TypeError for some malformed states,
+    or accepts extra keys, so every field is checked here first.
+    """
+    if (
+        not isinstance(state, dict) or set(state) != {"bit_generator", "state", "has_uint32", "uinteger"}
+        or state["bit_generator"] != "PCG64" or not isinstance(state["state"], dict)
+        or set(state["state"]) != {"state", "inc"}
+    ):
+        raise ValueError("rng must be the state of a PCG64 generator")
+    for word in ("state", "inc"):
+        as_int(state["state"][word], f"rng {word}", 0, _RNG_WORD - 1)
+    as_int(state["has_uint32"], "rng has_uint32", 0, 1)
+    as_int(state["uinteger"], "rng uinteger", 0, 2**32 - 1)
+    return state

@@ -104,6 +104,14 @@ def vote_weight(similarity: float, success_rate: float) -> float:
 
 #: Routes whose latency enters the percentiles of :meth:`HnswRouter.stats`.
 LATENCY_WINDOW = 1000
+#: Largest pattern id. Ids count up from 0, one per pattern ever added, and
+#: reach the page in every route, so they stay within what a JS number holds
+#: exactly; adding a pattern past it is refused (no real library adds 2**53).
+MAX_PATTERN_ID = snapshot.JS_SAFE_INTEGER
+#: Largest latency sample a snapshot may hold, microseconds: a day. A route
+#: that a suspended tab stretched is still far below; larger values only
+#: come from crafted files (their means could overflow).
+MAX_LATENCY_US = 86_400e6
 _SNAPSHOT_KIND = "HnswRouter"
 _STATE_VERSION = 1
 _RECORD_FIELDS = [f for f in fields(PatternRecord) if f.name != "id"]
@@ -361,9 +369,10 @@ class HnswRouter:
             raise ValueError("merge_patterns needs two different patterns")
         a, b = self._patterns[keep], self._patterns[drop]
         a.success_rate = _pooled_success_rate(a, b)
-        a.usage_count += b.usage_count
-        a.successes += b.successes
-        a.failures += b.failures
+        # Capped: merging two counts at the snapshot bound must not pass what the page shows exactly.
+        a.usage_count = snapshot.capped(a.usage_count + b.usage_count)
+        a.successes = snapshot.capped(a.successes + b.successes)
+        a.failures = snapshot.capped(a.failures + b.failures)
         a.created = min(a.created, b.created)
         a.last_used = max(a.last_used, b.last_used)
         self._touch(keep)
@@ -534,8 +543,10 @@ class HnswRouter:
         meta = {
             "version": _STATE_VERSION,
             "config": self.config.to_dict(),
-            "counters": {"clock": self._clock, "queries": self._queries, "hits": self._hits, "evictions": self._evictions},
-            "patterns": [{"id": i, **dict(zip(_FIELDS, _values(p)))} for i, p in sorted(self._patterns.items())],
+            "counters": {name: snapshot.capped(value) for name, value in
+                         (("clock", self._clock), ("queries", self._queries), ("hits", self._hits),
+                          ("evictions", self._evictions))},
+            "patterns": [{"id": i, **dict(zip(_FIELDS, _saved_values(p)))} for i, p in sorted(self._patterns.items())],
             "index": index_meta,
         }
         arrays = snapshot.nest("index", index_arrays)
@@ -550,14 +561,18 @@ class HnswRouter:
         try:
             router = cls(RouterConfig(**meta["config"]))
             counters = meta["counters"]
-            clock = as_int(counters["clock"], "clock", 0)
-            queries = as_int(counters["queries"], "queries", 0)
+            clock = as_int(counters["clock"], "clock", 0, snapshot.MAX_COUNT)
+            queries = as_int(counters["queries"], "queries", 0, snapshot.MAX_COUNT)
             hits = as_int(counters["hits"], "hits", 0, queries)
-            evictions = as_int(counters["evictions"], "evictions", 0)
-            patterns = {int(as_int(p["id"], "id", 0)): _read_pattern(p, clock) for p in meta["patterns"]}
+            evictions = as_int(counters["evictions"], "evictions", 0, snapshot.MAX_COUNT)
+            if not isinstance(meta["patterns"], list) or len(meta["patterns"]) > router.config.max_patterns:
+                raise ValueError(f"patterns must be a list of at most max_patterns ({router.config.max_patterns})")
+            patterns = {as_int(p["id"], "id", 0, MAX_PATTERN_ID): _read_pattern(p, clock) for p in meta["patterns"]}
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"corrupted router state: {error}") from None
-        index = HnswIndex.from_state(meta["index"], snapshot.section(arrays, "index"))
+        index = HnswIndex.from_state(meta.get("index"), snapshot.section(arrays, "index"))
+        if index.next_id > MAX_PATTERN_ID + 1:
+            raise ValueError(f"corrupted router state: next pattern id {index.next_id} is beyond {MAX_PATTERN_ID + 1}")
         c = router.config
         if (index.dim, index.m, index.ef_construction, index.ef_search) != (c.dim, c.m, c.ef_construction, c.ef_search):
             raise ValueError("corrupted router state: index settings differ from the router config")
@@ -566,7 +581,7 @@ class HnswRouter:
         latencies = arrays.get("latencies")
         if not isinstance(latencies, np.ndarray) or latencies.dtype != np.float64 or latencies.ndim != 1:
             raise ValueError("corrupted router state: latencies must be a float64 vector")
-        if latencies.shape[0] > LATENCY_WINDOW or not np.isfinite(latencies).all() or (latencies < 0).any():
+        if latencies.shape[0] > LATENCY_WINDOW or not ((latencies >= 0) & (latencies <= MAX_LATENCY_US)).all():
             raise ValueError("corrupted router state: latencies are out of range")
         router._index = index
         for ident, pattern in patterns.items():
@@ -600,6 +615,8 @@ class HnswRouter:
         """Store a validated pattern, evicting the least recently used one when full."""
         if not vector.any():  # exact: the squares of a tiny vector may underflow, its direction is fine
             raise ValueError("embedding is a zero vector, which has no cosine similarity")
+        if self._index.next_id > MAX_PATTERN_ID:
+            raise ValueError(f"no pattern ids left: ids count up to {MAX_PATTERN_ID}")
         if self.full:
             self.evict()
         self._clock += 1
@@ -679,14 +696,18 @@ def _combine(mine: _Pattern, their: _Pattern, base: _Pattern | None, their_time:
     created, last_used = their_time(their.created), their_time(their.last_used)
     if base is None:
         mine.success_rate = _pooled_success_rate(mine, their)
-        mine.usage_count += their.usage_count
-        mine.successes += their.successes
-        mine.failures += their.failures
+        usage, successes, failures = (
+            mine.usage_count + their.usage_count, mine.successes + their.successes, mine.failures + their.failures
+        )
     else:
-        mine.usage_count = max(0, _three_way(mine.usage_count, their.usage_count, base.usage_count))
         mine.success_rate = min(1.0, max(0.0, _three_way(mine.success_rate, their.success_rate, base.success_rate)))
-        mine.successes = max(0, _three_way(mine.successes, their.successes, base.successes))
-        mine.failures = max(0, _three_way(mine.failures, their.failures, base.failures))
+        usage = _three_way(mine.usage_count, their.usage_count, base.usage_count)
+        successes = _three_way(mine.successes, their.successes, base.successes)
+        failures = _three_way(mine.failures, their.failures, base.failures)
+    # Within [0, the snapshot bound]: two tabs' counts added must still be saveable and exact in JS.
+    mine.usage_count, mine.successes, mine.failures = (
+        snapshot.capped(max(0, count)) for count in (usage, successes, failures)
+    )
     mine.created, mine.last_used = min(mine.created, created), max(mine.last_used, last_used)
 
 
@@ -707,6 +728,11 @@ def _three_way(mine: _Number, theirs: _Number, base: _Number) -> _Number:
     return mine + theirs - base
 
 
+def _saved_values(pattern: _Pattern) -> tuple[Any, ...]:
+    """A pattern's fields as a snapshot holds them: its counters capped (:func:`ruvllm_web.snapshot.capped`)."""
+    return tuple(snapshot.capped(v) if type(v) is int else v for v in _values(pattern))
+
+
 def _read_pattern(record: dict[str, Any], clock: int) -> _Pattern:
     """Validate one saved pattern record."""
     if not isinstance(record, dict) or set(record) != {"id", *_FIELDS}:
@@ -715,10 +741,10 @@ def _read_pattern(record: dict[str, Any], clock: int) -> _Pattern:
         agent=as_text(record["agent"], "agent", allow_empty=False),
         task_type=as_text(record["task_type"], "task_type"),
         description=as_text(record["description"], "description"),
-        usage_count=as_int(record["usage_count"], "usage_count", 0),
+        usage_count=as_int(record["usage_count"], "usage_count", 0, snapshot.MAX_COUNT),
         success_rate=as_float(record["success_rate"], "success_rate", 0.0, 1.0),
-        successes=as_int(record["successes"], "successes", 0),
-        failures=as_int(record["failures"], "failures", 0),
+        successes=as_int(record["successes"], "successes", 0, snapshot.MAX_COUNT),
+        failures=as_int(record["failures"], "failures", 0, snapshot.MAX_COUNT),
         created=as_int(record["created"], "created", 0, clock),
         last_used=as_int(record["last_used"], "last_used", 0, clock),
     )

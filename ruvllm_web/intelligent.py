@@ -43,7 +43,7 @@ import numpy as np
 from ruvllm_web import snapshot
 from ruvllm_web.hnsw_router import HnswRouter
 from ruvllm_web.router_types import RouterConfig, RoutingResult
-from ruvllm_web.sona import AdaptationResult, SonaConfig, SonaInstant
+from ruvllm_web.sona import MAX_SEED, AdaptationResult, SonaConfig, SonaInstant
 from ruvllm_web.validation import as_bool, as_embedding, as_int, as_quality, as_text
 
 _SNAPSHOT_KIND = "IntelligentLLM"
@@ -82,7 +82,7 @@ class IntelligentConfig:
             raise TypeError(f"sona must be a SonaConfig, got {type(self.sona).__name__}")
         as_bool(self.use_lora, "use_lora")
         as_bool(self.use_sona, "use_sona")
-        as_int(self.seed, "seed", 0)
+        as_int(self.seed, "seed", 0, MAX_SEED)
 
     @property
     def dim(self) -> int:
@@ -306,7 +306,7 @@ class IntelligentLLM:
         meta = {
             "version": _STATE_VERSION,
             "config": self.config.to_dict(),
-            "processed": self.processed,
+            "processed": snapshot.capped(self.processed),
             "router": router_meta,
             "sona": sona_meta,
         }
@@ -370,7 +370,7 @@ class IntelligentLLM:
             raise ValueError(f"engine snapshot version {meta.get('version')!r} is not {_STATE_VERSION}")
         try:
             saved = IntelligentConfig.from_dict(meta["config"])
-            processed = as_int(meta["processed"], "processed", 0)
+            processed = as_int(meta["processed"], "processed", 0, snapshot.MAX_COUNT)
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"corrupted engine snapshot: {error}") from None
         if isinstance(config, dict):
@@ -389,7 +389,8 @@ class IntelligentLLM:
         )
         engine.router = HnswRouter.from_state(meta.get("router"), snapshot.section(arrays, "router"))
         engine.sona = SonaInstant.from_state(meta.get("sona"), snapshot.section(arrays, "sona"), engine.router)
-        if engine.router.config != saved.router or engine.sona.dim != saved.dim:
+        sona_config = SonaConfig.from_dict({**saved.sona.to_dict(), "seed": saved.seed})  # as _build makes it
+        if engine.router.config != saved.router or engine.sona.dim != saved.dim or engine.sona.config != sona_config:
             raise ValueError("corrupted engine snapshot: component settings differ from the engine config")
         engine._last_result = None
         engine._timings = _zero_timings()

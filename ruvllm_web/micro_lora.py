@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from ruvllm_web import snapshot
 from ruvllm_web.validation import as_float, as_int, as_matrix, as_quality, as_vector
 
 MIN_RANK = 1
@@ -522,7 +523,8 @@ class MicroLoRA:
         meta = {
             "dim": self.dim, "rank": self.rank, "alpha": self.alpha, "learning_rate": self.learning_rate,
             "seed": self.seed, "max_grad_norm": self.max_grad_norm, "max_weight_norm": self.max_weight_norm,
-            "adapt_count": self._adapt_count, "pending_count": self._pending_count, "has_input": self._has_input,
+            "adapt_count": snapshot.capped(self._adapt_count), "pending_count": snapshot.capped(self._pending_count),
+            "has_input": self._has_input,
         }
         arrays = {"a": self._at.T.copy(), "b": self._b.copy(), "last_input": self._last.copy(),
                   "pending": self._pending.copy()}
@@ -545,8 +547,8 @@ class MicroLoRA:
             lora = cls(_field(meta, "dim"), _field(meta, "alpha"), _field(meta, "learning_rate"), rank=rank,
                        seed=_field(meta, "seed"), max_grad_norm=_field(meta, "max_grad_norm"),
                        max_weight_norm=_field(meta, "max_weight_norm"))
-            adapt_count = as_int(_field(meta, "adapt_count"), "adapt_count", 0)
-            pending_count = as_int(_field(meta, "pending_count"), "pending_count", 0)
+            adapt_count = as_int(_field(meta, "adapt_count"), "adapt_count", 0, snapshot.MAX_COUNT)
+            pending_count = as_int(_field(meta, "pending_count"), "pending_count", 0, snapshot.MAX_COUNT)
             has_input = _field(meta, "has_input")
             if not isinstance(has_input, bool):
                 raise ValueError("has_input must be a boolean")

@@ -206,7 +206,7 @@ from ruvllm_web import snapshot
 from ruvllm_web.ewc import EwcPlusPlus, penalised_least_squares
 from ruvllm_web.kmeans import spherical_kmeans
 from ruvllm_web.latency import LatencyWindow
-from ruvllm_web.micro_lora import MicroLoRA
+from ruvllm_web.micro_lora import MAX_RANK, MicroLoRA
 from ruvllm_web.trajectory_ring import TrajectoryRing
 from ruvllm_web.validation import as_bool, as_embedding, as_float, as_int, as_quality, as_text
 
@@ -217,6 +217,20 @@ _RIDGE = 1e-6
 _TINY = np.finfo(np.float64).tiny
 #: The jobs of a background tick (see the module docstring); ``last_job`` holds one.
 _CONSOLIDATE, _EVICT, _DEEP = 0, 1, 2
+#: Most values (``capacity * dim`` float32, 64 MiB) the trajectory ring may hold, checked
+#: before it is allocated. The ring keeps requests waiting for the next tick (a tick takes
+#: ``max_batch``, 32 by default, every ``interval_ms``); at 384 dims this allows 43,690
+#: waiting requests, far more than a page sends between ticks (the default holds 1,024).
+MAX_RING_VALUES = 2**24
+#: Largest per-tick budget (``min_batch``, ``max_batch``, ``max_learn_per_tick``,
+#: ``max_insert_per_tick``, ``max_deep_patterns``, ``max_deep_removals``): the largest
+#: library a router may hold (``RouterConfig.max_patterns``), beyond which a budget cannot bind.
+MAX_TICK_BUDGET = 2**24
+#: Largest seed: it reaches the page in ``stats()["config"]``, so it stays within what a JS
+#: number holds exactly (the page cannot pass a larger one anyway).
+MAX_SEED = snapshot.JS_SAFE_INTEGER
+#: The keys of :attr:`SonaInstant.last_deep` (empty before the first deep run); ``pass_done`` is a bool.
+_DEEP_REPORT = ("patterns", "start", "clusters", "iterations", "merged", "pruned", "pass_done")
 
 
 @dataclass(frozen=True)
@@ -253,10 +267,14 @@ class SonaConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("rank", "min_batch", "max_batch", "max_learn_per_tick", "max_insert_per_tick",
-                     "consolidate_every", "capacity", "deep_every", "deep_min_requests", "max_deep_patterns",
-                     "max_deep_removals", "prune_age", "prune_max_usage", "seed"):
-            as_int(getattr(self, name), name, 0 if name in ("max_insert_per_tick", "prune_max_usage", "seed") else 1)
+        as_int(self.rank, "rank", 1, MAX_RANK)
+        as_int(self.capacity, "capacity", 1, MAX_RING_VALUES)
+        as_int(self.seed, "seed", 0, MAX_SEED)
+        for name in ("min_batch", "max_batch", "max_learn_per_tick", "max_insert_per_tick", "max_deep_patterns",
+                     "max_deep_removals"):
+            as_int(getattr(self, name), name, 0 if name == "max_insert_per_tick" else 1, MAX_TICK_BUDGET)
+        for name in ("consolidate_every", "deep_every", "deep_min_requests", "prune_age", "prune_max_usage"):
+            as_int(getattr(self, name), name, 0 if name == "prune_max_usage" else 1, snapshot.MAX_COUNT)
         for name in ("ema_beta", "min_advantage", "learn_quality", "transfer", "merge_similarity",
                      "prune_success", "drift_threshold", "drift_beta"):
             as_float(getattr(self, name), name, 0.0, 1.0)
@@ -330,6 +348,10 @@ class SonaInstant:
             raise TypeError(f"config must be a SonaConfig, got {type(self.config).__name__}")
         self.router = router
         c = self.config
+        if c.capacity * self.dim > MAX_RING_VALUES:
+            raise ValueError(
+                f"capacity {c.capacity} x dim {self.dim} exceeds the trajectory ring's {MAX_RING_VALUES} values"
+            )
         self.instant_lora = MicroLoRA(dim, c.alpha, c.instant_lr, rank=c.rank, seed=c.seed)
         self.base_lora = MicroLoRA(dim, c.alpha, 0.0, rank=c.rank, seed=c.seed)  # set by solves, never stepped
         self.ewc = EwcPlusPlus(self.base_lora.b.size, c.ewc_strength, c.ewc_decay)
@@ -728,7 +750,8 @@ class SonaInstant:
             "version": _STATE_VERSION,
             "dim": self.dim,
             "config": self.config.to_dict(),
-            "counters": {name: getattr(self, name) for name in self._COUNTERS},
+            "counters": {name: getattr(self, name) if name == "deep_cursor" else snapshot.capped(getattr(self, name))
+                         for name in self._COUNTERS},
             "last_deep": self.last_deep,
         }
         arrays = {"input_mean": self.input_mean, "deep_mean": self.deep_mean}
@@ -758,25 +781,28 @@ class SonaInstant:
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"corrupted SONA state: {error}") from None
         for name, value in values.items():
-            kind = float if name in ("quality_ema", "quality_since_deep") else int
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"corrupted SONA state: counter {name} is {value!r}")
-            setattr(sona, name, kind(value))
+            setattr(sona, name, _read_counter(name, value, values["requests_since_deep"]))
         if sona.deep_in_pass > 1 or sona.room_wanted > 1 or sona.last_job > _DEEP or sona.last_upkeep > _DEEP:
             raise ValueError("corrupted SONA state: deep_in_pass, room_wanted, last_job or last_upkeep out of range")
 
-        sona.instant_lora = MicroLoRA.from_state(meta["instant"], snapshot.section(arrays, "instant"))
-        sona.base_lora = MicroLoRA.from_state(meta["base"], snapshot.section(arrays, "base"))
-        if (sona.instant_lora.dim, sona.base_lora.dim) != (sona.dim, sona.dim):
-            raise ValueError("corrupted SONA state: adapter dimensions differ from the SONA dimension")
-        sona.ewc = EwcPlusPlus.from_state(meta["ewc"], ewc_arrays, sona.base_lora.b.size)
-        sona.trajectories.load_state(meta["trajectories"], snapshot.section(arrays, "trajectories"))
+        sona.instant_lora = MicroLoRA.from_state(meta.get("instant"), snapshot.section(arrays, "instant"))
+        sona.base_lora = MicroLoRA.from_state(meta.get("base"), snapshot.section(arrays, "base"))
+        c = sona.config
+        for lora, rate in ((sona.instant_lora, c.instant_lr), (sona.base_lora, None if old else 0.0)):
+            if (lora.dim, lora.rank, lora.alpha, lora.seed) != (sona.dim, c.rank, c.alpha, c.seed) or (
+                rate is not None and lora.learning_rate != rate
+            ):
+                raise ValueError("corrupted SONA state: an adapter's settings differ from the SONA config")
+        sona.ewc = EwcPlusPlus.from_state(meta.get("ewc"), ewc_arrays, sona.base_lora.b.size)
+        if (sona.ewc.strength, sona.ewc.decay) != (c.ewc_strength, c.ewc_decay):
+            raise ValueError("corrupted SONA state: EWC settings differ from the SONA config")
+        sona.trajectories.load_state(meta.get("trajectories"), snapshot.section(arrays, "trajectories"))
         for name in ("input_mean", "deep_mean"):
             array = arrays.get(name)
             if array is None or array.shape != (sona.dim,) or array.dtype != np.float32 or not np.isfinite(array).all():
                 raise ValueError(f"corrupted SONA state: {name} must be {sona.dim} finite float32 values")
             getattr(sona, name)[:] = array
-        sona.last_deep = dict(meta.get("last_deep") or {})
+        sona.last_deep = _read_deep_report(meta.get("last_deep"))
         return sona
 
 
@@ -789,6 +815,33 @@ def _direction(vector: np.ndarray) -> np.ndarray | None:
     wide = vector.astype(np.float64)
     norm = math.sqrt(float(wide.dot(wide)))
     return None if norm == 0.0 else (wide / norm).astype(np.float32)
+
+
+def _read_counter(name: str, value: object, requests_since_deep: object) -> int | float:
+    """One saved SONA counter, checked against its bound (``ValueError``; see docs/snapshot-format.md)."""
+    try:
+        if name == "quality_ema":
+            return as_quality(value, name)
+        if name == "quality_since_deep":  # a sum of qualities in [0, 1], one per request since the pass
+            limit = requests_since_deep if type(requests_since_deep) is int else 0
+            return as_float(value, name, 0.0, min(limit, snapshot.MAX_COUNT))
+        if name in ("deep_cursor", "start"):  # pattern ids
+            return as_int(value, name, 0, snapshot.JS_SAFE_INTEGER)
+        return as_int(value, name, 0, snapshot.MAX_COUNT)
+    except TypeError as error:
+        raise ValueError(f"corrupted SONA state: {error}") from None
+    except ValueError as error:
+        raise ValueError(f"corrupted SONA state: {error}") from None
+
+
+def _read_deep_report(report: object) -> dict[str, Any]:
+    """The saved report of the last deep run: empty, or its keys with bounded counts (``ValueError``)."""
+    if report is None or report == {}:
+        return {}
+    if not isinstance(report, dict) or set(report) != set(_DEEP_REPORT) or not isinstance(report["pass_done"], bool):
+        raise ValueError(f"corrupted SONA state: last_deep must be empty or hold {list(_DEEP_REPORT)}")
+    checked = {name: _read_counter(name, report[name], 0) for name in _DEEP_REPORT[:-1]}
+    return {**checked, "pass_done": report["pass_done"]}
 
 
 def _upgrade_version_1(config: object, ewc_arrays: dict[str, np.ndarray]) -> tuple[object, dict[str, np.ndarray]]:

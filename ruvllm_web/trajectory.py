@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ruvllm_web import snapshot
 from ruvllm_web.operators import OPERATOR_COUNT, scope_name
 from ruvllm_web.validation import as_float, as_int, as_vector
 
@@ -189,7 +190,7 @@ class TrajectoryBuffer:
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """``(meta, arrays)``: the held trajectories oldest first (``improvements`` are recomputed on load)."""
         batch = self.recent(self._size)
-        meta = {"capacity": self.capacity, "dim": self.dim, "total_count": self._total}
+        meta = {"capacity": self.capacity, "dim": self.dim, "total_count": snapshot.capped(self._total)}
         arrays = {name: getattr(batch, name) for name in Trajectories._fields if name != "improvements"}
         return meta, arrays
 
@@ -200,7 +201,7 @@ class TrajectoryBuffer:
             if not isinstance(meta, dict) or not isinstance(arrays, dict):
                 raise ValueError("meta and arrays must be dicts")
             buffer = cls(meta.get("capacity"), meta.get("dim"))
-            total = as_int(meta.get("total_count"), "total_count", 0)
+            total = as_int(meta.get("total_count"), "total_count", 0, snapshot.MAX_COUNT)
             embeddings = arrays.get("embeddings")
             if not isinstance(embeddings, np.ndarray) or embeddings.dtype != np.float32 or embeddings.ndim != 2:
                 raise ValueError("embeddings must be a float32 matrix")

@@ -21,6 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from ruvllm_web import snapshot
+from ruvllm_web.validation import MAX_TEXT_LENGTH, as_int
+
 
 @dataclass(frozen=True)
 class TrajectoryBatch:
@@ -92,26 +95,35 @@ class TrajectoryRing:
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """The waiting trajectories, oldest first, as metadata and arrays."""
         slots = (self.start + np.arange(self.pending)) % self.capacity
-        meta = {"texts": [list(self.texts[s]) for s in slots], "dropped": self.dropped}
+        meta = {"texts": [list(self.texts[s]) for s in slots], "dropped": snapshot.capped(self.dropped)}
         return meta, {"inputs": self.inputs[slots], "qualities": self.qualities[slots]}
 
     def load_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         """Replace the contents from :meth:`to_state` output, validated first."""
+        if not isinstance(meta, dict):
+            raise ValueError("corrupted snapshot: SONA trajectories are missing")
         inputs, qualities, texts = arrays.get("inputs"), arrays.get("qualities"), meta.get("texts")
         dim = self.inputs.shape[1]
         if (
             inputs is None or qualities is None or not isinstance(texts, list)
             or inputs.dtype != np.float32 or inputs.ndim != 2 or inputs.shape[1] != dim
-            or qualities.shape != (inputs.shape[0],) or len(texts) != inputs.shape[0]
-            or inputs.shape[0] > self.capacity
-            or not all(isinstance(t, list) and len(t) == 3 and all(isinstance(s, str) for s in t) for t in texts)
+            or qualities.dtype != np.float32 or qualities.shape != (inputs.shape[0],)
+            or len(texts) != inputs.shape[0] or inputs.shape[0] > self.capacity
+            or not all(
+                isinstance(t, list) and len(t) == 3 and all(isinstance(s, str) and len(s) <= MAX_TEXT_LENGTH for s in t)
+                for t in texts
+            )
             or not np.isfinite(inputs).all() or not ((qualities >= 0) & (qualities <= 1)).all()
         ):
             raise ValueError("corrupted snapshot: SONA trajectories are inconsistent")
+        try:
+            dropped = as_int(meta.get("dropped", 0), "dropped", 0, snapshot.MAX_COUNT)
+        except TypeError as error:
+            raise ValueError(f"corrupted snapshot: SONA trajectories: {error}") from None
         n = inputs.shape[0]
         self.clear()
         self.inputs[:n] = inputs
         self.qualities[:n] = qualities
         self.texts = [tuple(t) for t in texts] + [("", "", "")] * (self.capacity - n)
         self.pending = n
-        self.dropped = int(meta.get("dropped", 0))
+        self.dropped = dropped

@@ -91,7 +91,10 @@ def as_float(value: object, name: str, low: float = -math.inf, high: float = mat
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # an int beyond float range
+        result = math.inf if value > 0 else -math.inf
     if not math.isfinite(result):
         raise ValueError(f"{name} must be finite, got {result}")
     if not low <= result <= high:

@@ -89,6 +89,22 @@ def test_results_become_plain_values() -> None:
     assert isinstance(bridge._objects[2], IntelligentLLM) and bridge.invoke(2, "route", np.ones(8))["agent"] == "coder"
 
 
+@pytest.mark.parametrize(
+    "value", [2**53, -(2**53), {"stats": {"requests": 2**60}}, [1, (2, np.int64(2**62))], np.array([0, 2**53]),
+              np.uint64(2**64 - 1)],
+)
+def test_integers_a_js_number_cannot_hold_are_refused(value) -> None:
+    """They became BigInts, which the page could not serialise ("Do not know how to serialize a BigInt")."""
+    with pytest.raises(ValueError, match="beyond what a JS number holds exactly"):
+        bridge.plain(value)
+
+
+def test_integers_within_js_range_pass() -> None:
+    limit = 2**53 - 1
+    assert bridge.plain({"a": [limit, -limit, True, np.int64(7)], "b": np.array([limit])}) == {
+        "a": [limit, -limit, True, 7], "b": [limit]}
+
+
 def test_tick_all_runs_due_background_loops() -> None:
     bridge.create(1, "IntelligentLLM", {"config": {"router": {"dim": 8}, "sona": {"min_batch": 1}}})
     bridge.create(2, "MicroLoRA", {"dim": 8})

@@ -1,5 +1,9 @@
 """The snapshot container: bit-exact round trips and clear refusals of bad input."""
 
+import json
+import struct
+import zlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -68,3 +72,65 @@ def test_any_single_byte_flip_is_detected(position: int, xor: int) -> None:
         return
     # Only a flip that leaves every checked field valid may load, and then it must load the same thing.
     assert meta == {"dim": 4, "name": "x"} and arrays["ids"].tolist() == [5, -1, 9]
+
+
+def _signed(metadata: bytes, payload: bytes = b"") -> bytes:
+    """A snapshot of raw metadata bytes with right lengths and checksum (what a crafted file has)."""
+    checksum = zlib.crc32(payload, zlib.crc32(metadata))
+    header = struct.pack(
+        "<8sHHIQII", snapshot.MAGIC, snapshot.FORMAT_VERSION, 0, len(metadata), len(payload), checksum, 0
+    )
+    return header + metadata + payload
+
+
+@pytest.mark.parametrize("depth", [snapshot.MAX_METADATA_DEPTH + 1, 100_000])
+def test_deep_metadata_is_refused_before_parsing(depth: int) -> None:
+    """Deep nesting overflowed the parser's stack (RecursionError on CPython, a fatal error in Pyodide)."""
+    nested = "[" * (depth - 2) + "]" * (depth - 2)
+    data = _signed(f'{{"kind":"Thing","meta":{{"x":{nested}}},"arrays":[]}}'.encode())
+    with pytest.raises(ValueError, match=f"nests {depth} levels deep, at most {snapshot.MAX_METADATA_DEPTH}"):
+        snapshot.unpack(data, "Thing")
+
+
+def test_depth_ignores_brackets_inside_strings() -> None:
+    text = '[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"{{{{{{{{{{{{{{{{{{{{{{{{{{{{'
+    data = _signed(('{"kind":"Thing","meta":{"name":' + json.dumps(text) + '},"arrays":[]}').encode())
+    assert snapshot.unpack(data, "Thing")[0] == {"name": text}
+    assert snapshot.json_depth(b'{"a":[{"b":"]]]]}}}}"}]}') == 3
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1" * 5000])
+def test_non_json_numbers_are_refused(token: str) -> None:
+    with pytest.raises(ValueError, match="metadata is not valid JSON"):
+        snapshot.unpack(_signed(f'{{"kind":"Thing","meta":{{"x":{token}}},"arrays":[]}}'.encode()), "Thing")
+
+
+@pytest.mark.parametrize("shape", [[2**70], [2**40, 2**40], [1, 1, 1], [True], [2.0]])
+def test_hostile_array_shapes_are_refused(shape: list) -> None:
+    """A shape whose element count overflowed int64 raised OverflowError, or wrapped around to pass."""
+    entry = {"name": "a", "dtype": "<f4", "shape": shape, "offset": 0}
+    data = _signed(json.dumps({"kind": "Thing", "meta": {}, "arrays": [entry]}).encode(), bytes(8))
+    with pytest.raises(ValueError, match="array 'a'"):
+        snapshot.unpack(data, "Thing")
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        value = list(value.values())
+    return 1 + max(map(_depth, value), default=0) if isinstance(value, list) else 0
+
+
+_TRICKY_TEXT = st.text(alphabet='[]{}"\\\\ab', max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(
+    st.none() | st.integers() | _TRICKY_TEXT,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(_TRICKY_TEXT, children, max_size=4),
+    max_leaves=40,
+))
+def test_json_depth_is_the_nesting_the_parser_sees(document: object) -> None:
+    """Brackets, quotes and backslashes inside strings do not count; the scan matches the parse."""
+    raw = json.dumps(document).encode()
+    depth = snapshot.json_depth(raw)
+    assert depth == _depth(document) or (depth <= snapshot.MAX_METADATA_DEPTH and _depth(document) <= depth)
