@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A fuzzing campaign against snapshot loading (CPython), the large run of tests/unit/test_snapshot_fuzz.py.
 
-    python benchmarks/fuzz_snapshots.py [--random 6000] [--bytes 3000] [--seed 0] [--tick]
+    python benchmarks/fuzz_snapshots.py [--random 6000] [--bytes 3000] [--seed 0]
 
 For each sample (an engine, a router, a graph index and a lazily linked
 index; tests/unit/snapshot_fuzz.py): every metadata node replaced by every
@@ -9,8 +9,8 @@ value of ``HOSTILE`` or deleted, and every object given an unknown key
 (re-signed); ``--random`` cases of one to three hostile values at random
 nodes (re-signed); ``--bytes`` cases of flipped, cut and appended bytes
 (raw and re-signed). Each case must be refused with ValueError or load and
-work (``snapshot_fuzz.check``; ``--tick`` also runs an engine's background
-loop first). Prints one JSON document: cases tried, refused, accepted and
+work (``snapshot_fuzz.check``, which runs an engine's background loop
+first). Prints one JSON document: cases tried, refused, accepted and
 crashes per sample, and the first crashes found; exits 1 on any crash.
 """
 
@@ -36,11 +36,10 @@ def main() -> int:
     parser.add_argument("--random", type=int, default=6000, help="random multi-value cases per sample")
     parser.add_argument("--bytes", type=int, default=3000, help="byte-damage cases per sample")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--tick", action="store_true", help="run a loaded engine's background loop too")
     args = parser.parse_args()
     warnings.simplefilter("ignore", RuntimeWarning)  # overflowing scores of crafted vectors are expected
     started = time.perf_counter()
-    report: dict[str, object] = {"seed": args.seed, "tick": args.tick, "samples": {}, "crashes": []}
+    report: dict[str, object] = {"seed": args.seed, "samples": {}, "crashes": []}
     totals = {"tried": 0, "refused": 0, "accepted": 0, "crashed": 0}
     for number, (kind, make) in enumerate(snapshot_fuzz.SAMPLES.items()):
         rng = random.Random(args.seed * 1000 + number)
@@ -54,7 +53,7 @@ def main() -> int:
         counts = {"tried": len(cases), "refused": 0, "accepted": 0, "crashed": 0}
         for position, case in enumerate(cases):
             try:
-                counts["accepted" if snapshot_fuzz.check(kind, case, args.tick) else "refused"] += 1
+                counts["accepted" if snapshot_fuzz.check(kind, case) else "refused"] += 1
             except Exception as error:  # noqa: BLE001 - a crash is what the campaign counts
                 counts["crashed"] += 1
                 if len(report["crashes"]) < 20:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ruvllm_web import snapshot
-from ruvllm_web.validation import MAX_TEXT_LENGTH, as_int
+from ruvllm_web.validation import MAX_EMBEDDING_VALUE, MAX_TEXT_LENGTH, as_int
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,8 @@ class TrajectoryRing:
                 isinstance(t, list) and len(t) == 3 and all(isinstance(s, str) and len(s) <= MAX_TEXT_LENGTH for s in t)
                 for t in texts
             )
-            or not np.isfinite(inputs).all() or not ((qualities >= 0) & (qualities <= 1)).all()
+            # Inputs as process() accepts them: finite and within the embedding range (NaN fails the test).
+            or not (np.abs(inputs) <= MAX_EMBEDDING_VALUE).all() or not ((qualities >= 0) & (qualities <= 1)).all()
         ):
             raise ValueError("corrupted snapshot: SONA trajectories are inconsistent")
         try:

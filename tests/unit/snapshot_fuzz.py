@@ -214,21 +214,21 @@ def random_cases(blob: bytes, rng: random.Random, count: int) -> list[bytes]:
     return cases
 
 
-def check(kind: str, blob: bytes, tick: bool = False) -> bool:
+def check(kind: str, blob: bytes) -> bool:
     """Load ``blob`` as ``kind``; ``False`` if refused with ValueError, ``True`` if it loads and works.
 
     Any other exception propagates (a crash), as does a failure of the
     loaded object to work: results must cross to JS (``bridge.plain`` and
     JSON), and its snapshot must load again. An engine works when
-    ``stats()``, ``process``, ``route``, ``save()`` and loading that succeed;
-    with ``tick`` its background loop must run too before it is saved.
+    ``stats()``, ``process``, ``route``, ``save()`` and loading that succeed,
+    and its background loop runs first (what a loaded engine meets in the worker).
     """
     loader, work = _KINDS[kind.split("/")[0]]
     try:
         loaded = loader(blob)
     except ValueError:
         return False
-    if tick and isinstance(loaded, IntelligentLLM):
+    if isinstance(loaded, IntelligentLLM):
         _add_unless_ids_ran_out(lambda: _crosses(loaded.tick(1e9)), "no pattern ids left")
     work(loaded)
     return True

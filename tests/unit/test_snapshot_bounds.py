@@ -147,3 +147,18 @@ def test_valid_snapshots_are_unchanged_by_a_round_trip(engine_blob) -> None:
     assert IntelligentLLM.load(engine_blob).save() == engine_blob
     router = snapshot_fuzz.sample_router()
     assert HnswRouter.from_bytes(router).to_bytes() == router
+
+
+@pytest.mark.parametrize("value", [1e37, -2e6, np.nan])
+def test_waiting_trajectories_hold_only_inputs_process_accepts(value: float) -> None:
+    """A saved input beyond the embedding range used to load, then make the next tick's EWC Fisher
+    overflow, so the engine saved a snapshot its own load refused."""
+    llm = IntelligentLLM()
+    rng = np.random.default_rng(3)
+    llm.add_pattern(rng.normal(size=384), "a", "t")
+    for _ in range(4):
+        llm.process(rng.normal(size=384), "q", 0.9)
+    meta, arrays = snapshot.unpack(llm.save(), "IntelligentLLM")
+    arrays["sona/trajectories/inputs"][0, 5] = value
+    with pytest.raises(ValueError, match="SONA trajectories are inconsistent"):
+        IntelligentLLM.load(snapshot.pack("IntelligentLLM", meta, arrays))
