@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Time to ready: from navigation start until `init()` resolves, in headless Chromium.
+"""Time to ready: from navigation start until `init()` resolves, in headless Chromium or Firefox.
 
-    python benchmarks/bench_page_load.py [--loads 5]
+    python benchmarks/bench_page_load.py [--loads 5] [--engine chromium|firefox]
 
 Each load uses a new browser profile (cold HTTP cache), served by `build.py serve`
 on loopback with the isolation headers. Prints one JSON document with every load
@@ -14,7 +14,7 @@ import argparse
 import json
 import statistics
 
-from browser_loads import fresh_browsers, served
+from browser_loads import add_engine_option, fresh_browsers, served
 
 SCRIPT = """
 const done = arguments[arguments.length - 1];
@@ -28,19 +28,24 @@ import(arguments[0]).then(async (lib) => {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--loads", type=int, default=5)
+    add_engine_option(parser)
     options = parser.parse_args()
     loads = []
     with served() as (server, trap):
-        for driver in fresh_browsers(trap, options.loads):
+        for driver in fresh_browsers(trap, options.loads, engine=options.engine):
             driver.get(server.url + "test-pages/harness.html")
             result = driver.execute_async_script(SCRIPT, server.url + "static/ruvllm.js")
             if "error" in result:
                 raise SystemExit(result["error"])
             loads.append(result)
+    ready = statistics.median(r["ready_ms"] for r in loads)
+    worker = statistics.median(r["worker_load_ms"] for r in loads)
     print(json.dumps({
+        "engine": options.engine,
         "loads": loads,
-        "median_ready_ms": statistics.median(r["ready_ms"] for r in loads),
-        "median_worker_load_ms": statistics.median(r["worker_load_ms"] for r in loads),
+        "median_ready_ms": ready,
+        "median_worker_load_ms": worker,
+        "ready_over_worker": ready / worker,
         "outside_requests": trap.page_requests(),
     }, indent=1))
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Page -> worker -> page round trips in headless Chromium, shared memory vs postMessage copies.
+"""Page -> worker -> page round trips in headless Chromium or Firefox, shared memory vs postMessage copies.
 
-    python benchmarks/bench_roundtrip.py [--patterns 10000] [--calls 500]
+    python benchmarks/bench_roundtrip.py [--patterns 10000] [--calls 500] [--engine chromium|firefox]
 
 Serves dist/ twice (with and without the cross-origin isolation headers, so
 the client takes the SharedArrayBuffer path or the copying path), and in each
@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import OutsideTrafficTrap, Server, install_test_pages, start_chromium  # noqa: E402
+from browser_loads import add_engine_option  # noqa: E402
+from tests.browser.conftest import OutsideTrafficTrap, Server, install_test_pages, start_browser  # noqa: E402
 
 SCRIPT = """
 const done = arguments[arguments.length - 1];
@@ -78,9 +79,9 @@ const [url, patterns, calls] = [arguments[0], arguments[1], arguments[2]];
 """
 
 
-def measure(server: Server, trap: OutsideTrafficTrap, patterns: int, calls: int) -> dict:
+def measure(server: Server, trap: OutsideTrafficTrap, patterns: int, calls: int, engine: str) -> dict:
     with tempfile.TemporaryDirectory() as profile:
-        driver = start_chromium(trap, profile)
+        driver = start_browser(engine, trap, profile)
         try:
             driver.set_script_timeout(1800)
             driver.get(server.url + "test-pages/harness.html")
@@ -92,6 +93,7 @@ def measure(server: Server, trap: OutsideTrafficTrap, patterns: int, calls: int)
     for name in ("process", "lora_forward_array", "lora_forward_zero_alloc"):
         base = result["process_in_worker" if name == "process" else "lora_forward_in_worker"]
         result[name]["crossing_p50_ms"] = result[name]["p50_ms"] - base["p50_ms"]
+        result[name]["page_over_worker_p50"] = result[name]["p50_ms"] / base["p50_ms"]
     return result
 
 
@@ -99,15 +101,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patterns", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=500)
+    add_engine_option(parser)
     options = parser.parse_args()
     install_test_pages()
     trap = OutsideTrafficTrap()
     threading.Thread(target=trap.serve_forever, daemon=True).start()
-    results = {"patterns": options.patterns, "calls": options.calls}
+    results = {"engine": options.engine, "patterns": options.patterns, "calls": options.calls}
     for name, isolation in (("shared_memory_path", True), ("postmessage_path", False)):
         server = Server(isolation=isolation)
         try:
-            results[name] = measure(server, trap, options.patterns, options.calls)
+            results[name] = measure(server, trap, options.patterns, options.calls, options.engine)
         finally:
             server.stop()
     trap.shutdown()

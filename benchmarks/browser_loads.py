@@ -1,8 +1,9 @@
 """Page loads for the browser benchmarks: `build.py serve` behind the outside-traffic trap, and
-headless Chromium with a new profile (cold HTTP cache, empty storage) for each load."""
+a headless browser (Chromium or Firefox) with a new profile (cold HTTP cache, empty storage) for each load."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import threading
@@ -13,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import OutsideTrafficTrap, Server, install_test_pages, start_chromium  # noqa: E402
+from tests.browser.conftest import ENGINES, OutsideTrafficTrap, Server, install_test_pages, start_browser  # noqa: E402
 
 
 @contextmanager
@@ -30,13 +31,20 @@ def served(isolation: bool = True) -> Iterator[tuple[Server, OutsideTrafficTrap]
         trap.shutdown()
 
 
-def fresh_browsers(trap: OutsideTrafficTrap, count: int, script_timeout: float = 300) -> Iterator[object]:
-    """Yield `count` Chromium drivers one after the other, each with a new profile, quit after use."""
+def fresh_browsers(
+    trap: OutsideTrafficTrap, count: int, script_timeout: float = 300, engine: str = "chromium"
+) -> Iterator[object]:
+    """Yield `count` drivers of `engine` one after the other, each with a new profile, quit after use."""
     for _ in range(count):
         with tempfile.TemporaryDirectory() as profile:
-            driver = start_chromium(trap, profile)
+            driver = start_browser(engine, trap, profile)
             try:
                 driver.set_script_timeout(script_timeout)
                 yield driver
             finally:
                 driver.quit()
+
+
+def add_engine_option(parser: argparse.ArgumentParser) -> None:
+    """The `--engine` option every browser benchmark takes."""
+    parser.add_argument("--engine", choices=ENGINES, default="chromium", help="the browser to measure in")

@@ -42,10 +42,18 @@ os.environ.setdefault("SE_OFFLINE", "true")
 os.environ.setdefault("SE_CHROMEDRIVER", CHROMEDRIVER)
 
 
-#: Hosts Chromium itself contacts at start-up whatever the flags (sign-in, updater, the
-#: distribution's start page). They are refused like everything else; they are only left out
-#: of `page_requests`, since no page of ours names them.
-BROWSER_SERVICE_HOSTS = ("accounts.google.com", "update.googleapis.com", "clients2.google.com", "start.duckduckgo.com")
+#: Hosts the browsers themselves contact whatever their settings (Chromium's sign-in, updater and
+#: the distribution's start page; Firefox's remote settings). They are refused like everything
+#: else; they are only left out of `page_requests`, since no page of ours names them.
+BROWSER_SERVICE_HOSTS = (
+    "accounts.google.com",
+    "update.googleapis.com",
+    "clients2.google.com",
+    "start.duckduckgo.com",
+    "firefox.settings.services.mozilla.com",
+)
+#: The browser engines the tests run in; tests marked `both_engines` run in each, the rest in Chromium.
+ENGINES = ("chromium", "firefox")
 
 
 class OutsideTrafficTrap(http.server.ThreadingHTTPServer):
@@ -168,16 +176,51 @@ def start_chromium(trap: OutsideTrafficTrap, profile: str):
     return webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_engines: run the test in Firefox as well as in Chromium")
+    config.addinivalue_line("markers", "chromium_only(why): keep a `both_engines` module's test to Chromium")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Give every browser test its engine: both for `both_engines` tests, else Chromium."""
+    if "engine" in metafunc.fixturenames:
+        marked = metafunc.definition.get_closest_marker
+        both = marked("both_engines") is not None and marked("chromium_only") is None
+        metafunc.parametrize("engine", ENGINES if both else ENGINES[:1], scope="module")
+
+
+def start_browser(engine: str, trap: OutsideTrafficTrap, profile: str):
+    """A fresh headless `engine` with the given profile folder, all outside traffic sent to `trap`."""
+    if engine == "chromium":
+        return start_chromium(trap, profile)
+    from tests.browser.firefox import FirefoxDriver, firefox_available
+
+    missing = firefox_available()
+    if missing:
+        raise pytest.UsageError(f"the Firefox tests need Firefox and puppeteer-core ({missing}): run ./dev test")
+    return FirefoxDriver(profile, trap.server_port)
+
+
 @pytest.fixture(scope="module")
-def browser(trap: OutsideTrafficTrap) -> Iterator[object]:
-    """One Chromium per test module, with a fresh profile."""
+def browser(engine: str, trap: OutsideTrafficTrap) -> Iterator[object]:
+    """One browser of `engine` per test module, with a fresh profile."""
     with tempfile.TemporaryDirectory() as profile:
-        driver = start_chromium(trap, profile)
+        driver = start_browser(engine, trap, profile)
         driver.set_script_timeout(120)
         try:
             yield driver
         finally:
             driver.quit()
+
+
+def run_first_in_new_documents(driver: object, source: str) -> None:
+    """Make every document the driver loads from now on run `source` before its own scripts."""
+    from tests.browser.firefox import FirefoxDriver
+
+    if isinstance(driver, FirefoxDriver):
+        driver.add_script_to_new_documents(source)
+    else:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": source})
 
 
 def screenshot(driver: object, name: str) -> Path:

@@ -11,6 +11,8 @@ import pytest
 
 from ruvllm_web import IntelligentLLM, MicroLoRA, RouterConfig, ScopedLoRA, TrajectoryBuffer
 
+pytestmark = pytest.mark.both_engines
+
 RUN = """
 const done = arguments[arguments.length - 1];
 (async () => {

@@ -29,7 +29,9 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 import build
 from ruvllm_web import STARTER_AGENTS, IntelligentLLM, TextEmbedder, add_starter_library, starter_patterns
 
-from .conftest import screenshot, wait_for_state
+from .conftest import run_first_in_new_documents, screenshot, wait_for_state
+
+pytestmark = pytest.mark.both_engines
 
 #: Installed before any page script: collects CSP violations into `window.__csp`.
 CSP_LISTENER = """
@@ -87,9 +89,9 @@ def route(driver, request: str) -> dict:
 
 
 def click(driver, element_id: str, status_id: str) -> str:
-    """Click a button (keyboard-style: focus + Enter) and return the status text once settled."""
+    """Click a button and return the status text once settled."""
     mark_sent(driver, status_id)
-    driver.find_element(By.ID, element_id).send_keys(Keys.ENTER)
+    driver.find_element(By.ID, element_id).click()
     state = settle(driver, status_id)
     assert state not in ("error", "failed"), text(driver, status_id)
     return text(driver, status_id)
@@ -134,9 +136,10 @@ def downloads() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def demo(browser, server, downloads):
-    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_LISTENER})
-    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+def demo(browser, engine, server, downloads):
+    run_first_in_new_documents(browser, CSP_LISTENER)
+    if engine == "chromium":
+        browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     browser.get(server.url)
     state = wait_for_state(browser, "#status")
     assert state == "ready", text(browser, "status")
@@ -295,6 +298,7 @@ def test_one_correction_moves_a_confident_route(demo) -> None:
     assert route(demo, "write unit tests for the signup form")["agent"] == "Tester", "one request moved, not the topic"
 
 
+@pytest.mark.chromium_only("Firefox's downloads folder cannot be set once it runs (a CDP command in Chromium)")
 def test_save_to_a_file_and_load_it_back(demo, downloads, reference) -> None:
     said = click(demo, "save", "state-status")
     path = downloads / "ruvllm-engine.bin"
@@ -335,6 +339,7 @@ def test_benchmarks_run_in_the_page(demo) -> None:
     full_page_screenshot(demo, "demo-bench")
 
 
+@pytest.mark.chromium_only("walks the page with Selenium's key actions, which the Firefox bridge does not offer")
 def test_controls_are_labelled_and_reachable_by_keyboard(demo) -> None:
     unlabelled = demo.execute_script("""
       return [...document.querySelectorAll("input, select, button, meter, progress")]
@@ -371,6 +376,7 @@ def test_readable_at_360_px(demo) -> None:
         demo.set_window_size(size["width"], size["height"])
 
 
+@pytest.mark.chromium_only("reads the policy's refusals from Chromium's console log")
 def test_the_policy_refuses_inline_script_and_outside_requests(demo) -> None:
     """The no-violation checks are not vacuous: the listener sees what the policy refuses."""
     refused = demo.execute_async_script("""
@@ -413,7 +419,7 @@ def test_agent_and_task_names_from_a_loaded_file_stay_text(demo, downloads) -> N
 
 def test_turning_persistence_off_starts_fresh_on_the_next_load(demo) -> None:
     box = demo.find_element(By.ID, "persist")
-    box.send_keys(Keys.SPACE)
+    box.click()
     assert not box.is_selected()
     assert "now off" in text(demo, "state-status")
     demo.refresh()

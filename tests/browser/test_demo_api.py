@@ -20,6 +20,8 @@ from ruvllm_web import (
 
 from .test_client import run
 
+pytestmark = pytest.mark.both_engines
+
 TEXTS = (
     "fix the failing login test",
     "Refactor the naïve Straße parser: tests, tests, TESTS!",

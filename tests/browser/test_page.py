@@ -8,6 +8,8 @@ from selenium.webdriver.common.by import By
 
 from .conftest import screenshot, wait_for_state
 
+pytestmark = pytest.mark.both_engines
+
 CALL = """
 const done = arguments[arguments.length - 1];
 import(arguments[0]).then(async (lib) => {
