@@ -1,4 +1,4 @@
-"""Real-browser fixtures: our own server, headless Chromium, and a trap for outside traffic.
+"""Real-browser fixtures: our own server, headless Chromium and Firefox, and a trap for outside traffic.
 
 Chromium is started with every non-loopback request routed to a recording proxy on
 127.0.0.1 that refuses it, so a test can assert that nothing tried to leave the

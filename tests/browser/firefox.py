@@ -103,6 +103,20 @@ class FirefoxElement:
         return self._driver._all(by, value, within=self._number)
 
 
+class _SwitchTo:
+    """``driver.switch_to``: Selenium's tab switching."""
+
+    def __init__(self, driver: FirefoxDriver) -> None:
+        self._driver = driver
+
+    def new_window(self, kind: str = "tab") -> None:
+        """Open a new tab (``kind`` "window" opens one too) and switch to it."""
+        self._driver._call("newTab")
+
+    def window(self, handle: str) -> None:
+        self._driver._call("switchTab", handle=handle)
+
+
 class FirefoxDriver:
     """Headless Firefox (a new profile), every non-loopback request sent to the proxy at ``proxy_port``."""
 
@@ -116,6 +130,7 @@ class FirefoxDriver:
             text=True,
         )
         self._ids = itertools.count(1)
+        self.switch_to = _SwitchTo(self)
         self._call("url")  # answers once Firefox is up
 
     def _call(self, op: str, **fields: Any) -> Any:
@@ -143,6 +158,18 @@ class FirefoxDriver:
     @property
     def current_url(self) -> str:
         return self._call("url")
+
+    @property
+    def current_window_handle(self) -> str:
+        return self._call("tab")
+
+    @property
+    def window_handles(self) -> list[str]:
+        return self._call("tabs")
+
+    def close(self) -> None:
+        """Close the current tab (switch to another before the next call, as in Selenium)."""
+        self._call("closeTab")
 
     def get(self, url: str) -> None:
         self._call("get", url=url)

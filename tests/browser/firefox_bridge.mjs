@@ -69,6 +69,14 @@ async function open(target) {
 }
 
 let page = await open((await browser.pages())[0] || (await browser.newPage()));
+/** The tabs by the handles the tests name them with (Selenium's window handles). */
+const tabs = new Map([["tab-1", page]]);
+let nextTab = 2;
+
+function handleOf(target) {
+  for (const [handle, tab] of tabs) if (tab === target) return handle;
+  throw new Error("this tab has no handle");
+}
 /** @type {Map<number, import("puppeteer-core").ElementHandle>} */
 const elements = new Map();
 let nextElement = 1;
@@ -143,7 +151,24 @@ const OPS = {
     element(id).evaluate((node, key) => (key in node ? node[key] : node.getAttribute(key)), name),
   attribute: async ({ element: id, name }) => element(id).evaluate((node, key) => node.getAttribute(key), name),
   screenshot: async ({ path }) => { await page.screenshot({ path }); },
-  newTab: async () => { page = await open(await browser.newPage()); elements.clear(); },
+  newTab: async () => {
+    page = await open(await browser.newPage());
+    tabs.set(`tab-${nextTab++}`, page);
+    elements.clear();
+  },
+  tab: async () => handleOf(page),
+  tabs: async () => [...tabs.keys()],
+  switchTab: async ({ handle }) => {
+    if (!tabs.has(handle)) throw new Error(`no tab ${handle}`);
+    page = tabs.get(handle);
+    await page.bringToFront();
+    elements.clear();
+  },
+  closeTab: async () => {
+    tabs.delete(handleOf(page));
+    await page.close();
+    elements.clear();
+  },
   preload: async ({ source }) => { preloads.push(source); await page.evaluateOnNewDocument(source); },
   log: async () => { const entries = logged; logged = []; return entries; },
   viewport: async () => size,

@@ -1,4 +1,4 @@
-"""The client library in headless Chromium: the documents' examples with `await` added,
+"""The client library in headless Chromium and Firefox: the documents' examples with `await` added,
 parity with CPython, ordering under 1,000 concurrent calls, errors, both transport paths,
 persistence across reloads, and recovery from a worker crash."""
 

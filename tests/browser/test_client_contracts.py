@@ -1,9 +1,13 @@
-"""The client's contracts in headless Chromium: the shared-memory ring past its capacity, every
+"""The client's contracts in headless Chromium and Firefox: the shared-memory ring past its capacity, every
 method answering with a Promise, calls on closed or refused objects, one worker per init()."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.browser.test_client import fresh, run  # noqa: F401  (the page fixture and the script runner)
+
+pytestmark = pytest.mark.both_engines
 
 FLOOD = """
   const info = await init({ tickIntervalMs: 0 });

@@ -1,4 +1,4 @@
-"""The demo page (index.html) driven like a person would, in headless Chromium, offline.
+"""The demo page (index.html) driven like a person would, in headless Chromium and Firefox, offline.
 
 A fresh browser profile loads the page through the outside-traffic trap; the tests then type
 requests, route them, give feedback, correct a route and see a similar request follow the

@@ -1,4 +1,4 @@
-"""The client API the demo page uses, in headless Chromium: the built-in embedder (same vectors as
+"""The client API the demo page uses, in headless Chromium and Firefox: the built-in embedder (same vectors as
 CPython), the starter library (same routes as CPython for every held-out request), the agents and
 task types, per-stage timings, the self-benchmarks, and refusal of bad arguments."""
 

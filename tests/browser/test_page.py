@@ -1,4 +1,4 @@
-"""The served page in headless Chromium: it loads the engine from its own origin only,
+"""The served page in headless Chromium and Firefox: it loads the engine from its own origin only,
 is cross-origin isolated, and numpy inside the worker answers the page."""
 
 from __future__ import annotations

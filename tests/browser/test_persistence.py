@@ -7,6 +7,8 @@ import pytest
 
 from tests.browser.test_client import run
 
+pytestmark = pytest.mark.both_engines
+
 HARNESS = "test-pages/harness.html"
 
 #: Teach this tab's kept engine one pattern (its own agent, its own direction) and save it now.
