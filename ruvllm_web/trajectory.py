@@ -28,6 +28,10 @@ from ruvllm_web.validation import as_float, as_int, as_vector
 MAX_ATTENTION = 2**31 - 1
 #: Largest accepted capacity.
 MAX_CAPACITY = 10_000_000
+#: Most embedding values (``capacity * dim`` float32, 64 MiB) a buffer holds, checked before it is
+#: allocated: a page's constructor arguments must not make the worker allocate without bound. The
+#: document's default (1,000 x 256) is 1.5% of it.
+MAX_VALUES = 2**24
 _F32 = np.dtype(np.float32)
 _OP, _ATTENTION, _EXEC, _BASELINE, _IMPROVEMENT = range(5)
 
@@ -57,6 +61,10 @@ class TrajectoryBuffer:
     def __init__(self, capacity: int = 1000, dim: int = 256) -> None:
         self.capacity = as_int(capacity, "capacity", 1, MAX_CAPACITY)
         self.dim = as_int(dim, "dim", 1, 65536)
+        if self.capacity * self.dim > MAX_VALUES:
+            raise ValueError(
+                f"capacity {self.capacity} x embedding dim {self.dim} exceeds the buffer's {MAX_VALUES} values"
+            )
         self._embeddings = np.zeros((self.capacity, self.dim), dtype=np.float32)
         self._records = np.zeros((self.capacity, 5), dtype=np.float64)
         self._shape = (self.dim,)

@@ -894,7 +894,7 @@
   class WasmTrajectoryBuffer extends EngineObject {
     /** @param {number} [capacity] @param {number} [embedding_dim] */
     constructor(capacity = 1000, embedding_dim = 256) {
-      checkInteger(capacity, "capacity", 1, 1 << 24);
+      checkInteger(capacity, "capacity", 1, 10000000);
       checkInteger(embedding_dim, "embedding_dim", 1, 65536);
       super("TrajectoryBuffer", { capacity, dim: embedding_dim });
       this.dim = embedding_dim;

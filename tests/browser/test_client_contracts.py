@@ -144,14 +144,14 @@ def test_forward_after_close_rejects_even_after_a_new_init(fresh, server) -> Non
 def test_a_constructor_the_worker_refuses_fails_the_first_call_with_its_error(fresh, server) -> None:
     out = run(fresh, server, """
       await init();
-      const buffer = new WasmTrajectoryBuffer(10000000, 65536);  // the arguments pass; the memory does not
+      const buffer = new WasmTrajectoryBuffer(10000000, 65536);  // each argument passes; their product does not
       const first = failure(buffer.total_count());  // sent before the refusal arrives
       const firstMessage = await first;
       return { firstMessage, later: await failure(buffer.success_rate()), freed: await failure(buffer.free()),
                fine: await new WasmTrajectoryBuffer(4, 8).total_count() };
     """)
     assert "no engine object" not in out["firstMessage"]
-    assert "allocate" in out["firstMessage"] or "too big" in out["firstMessage"], out["firstMessage"]
+    assert out["firstMessage"] == "Error: capacity 10000000 x embedding dim 65536 exceeds the buffer's 16777216 values"
     assert out["later"] == out["firstMessage"] and out["freed"] == out["firstMessage"]
     assert out["fine"] == 0
 

@@ -124,6 +124,8 @@ def test_bad_records_are_refused_and_store_nothing(args, error) -> None:
     (lambda b: b.high_quality_count("0.5"), TypeError), (lambda b: b.high_quality_count(float("nan")), ValueError),
     (lambda b: b.recent(-1), ValueError), (lambda b: b.recent(1.5), TypeError),
     (lambda b: TrajectoryBuffer(0, DIM), ValueError), (lambda b: TrajectoryBuffer(5, 0), ValueError),
+    # Each argument in range, their product 640 GB: refused before anything is allocated.
+    (lambda b: TrajectoryBuffer(10_000_000, 16384), ValueError),
 ])
 def test_bad_queries_and_configurations_are_refused(call, error) -> None:
     with pytest.raises(error):
