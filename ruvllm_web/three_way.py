@@ -16,6 +16,10 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+import numpy as np
+
+from ruvllm_web import snapshot
+
 _Number = TypeVar("_Number", int, float)
 
 
@@ -26,3 +30,14 @@ def three_way(mine: _Number, theirs: _Number, base: _Number) -> _Number:
     if theirs == base:
         return mine
     return mine + theirs - base
+
+
+def three_way_count(mine: int, theirs: int, base: int) -> int:
+    """:func:`three_way` of a counter, within ``[0, snapshot.MAX_COUNT]`` (what a snapshot holds exactly)."""
+    return snapshot.capped(max(0, three_way(mine, theirs, base)))
+
+
+def three_way_array(mine: np.ndarray, theirs: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """:func:`three_way` elementwise, as float64 (exact for float32 inputs wherever one copy kept ``base``)."""
+    m, t, b = (np.asarray(value, dtype=np.float64) for value in (mine, theirs, base))
+    return np.where(m == b, t, np.where(t == b, m, (m + t) - b))
