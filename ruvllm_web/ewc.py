@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ruvllm_web import snapshot
+from ruvllm_web.three_way import three_way_array, three_way_count
 from ruvllm_web.validation import as_float, as_int
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -85,6 +86,54 @@ class EwcPlusPlus:
         self.anchor = np.asarray(params, dtype=np.float32).ravel().copy()
         self.tasks += 1
 
+    def merged(self, theirs: EwcPlusPlus, base: EwcPlusPlus, base_params: np.ndarray) -> EwcPlusPlus:
+        """A new state holding this one plus what ``theirs`` gathered since ``base`` (a three-way merge).
+
+        For two copies of one learner (``base`` their common ancestor, whose
+        parameters were ``base_params``). Strength and decay stay this
+        state's. Per part (:mod:`ruvllm_web.three_way`: exactly this state's
+        value wherever ``theirs`` kept ``base``'s):
+
+        - Fisher: ``F = F_mine + F_theirs - F_base``, floored at 0 and capped
+          at float32's largest value (as :meth:`observe` caps it). Each copy
+          folded its own batches into ``F``; their changes add, so each
+          batch counts once, and a weight either copy found important stays
+          important. It is the first-order form of one EMA over both
+          streams: ``F_base`` decays in each copy (``gamma^k F_base``, ``k``
+          its batches), and ``gamma^k1 + gamma^k2 - 1`` matches
+          ``gamma^(k1 + k2)`` to first order in ``1 - gamma^k``; where both
+          copies let ``F_base`` decay further than that, the floor keeps ``F``
+          a valid (non-negative) importance. The elementwise maximum would
+          also keep what either found important, but it counts a weight both
+          copies pushed as if one had, and it is not a no-op for an
+          unchanged ``theirs`` when this copy's ``F`` decayed below ``F_base``.
+        - Anchor: ``theta* = theta*_mine + theta*_theirs - theta*_base``, the
+          rule of the parameters themselves: each copy anchored at its own
+          parameters, which are ``base_params`` plus its change, so the merged
+          anchor is the parameters merged the same way (when both copies
+          anchored at their current parameters, it is exactly the merged
+          parameters). A copy that has not anchored since ``base`` counts as
+          unchanged; before its first anchor ``base``'s anchor stands for
+          ``base_params``, where each copy's first anchor started from. No
+          anchor only if no copy has one.
+        - ``tasks``: ``mine + theirs - base`` (within ``[0, snapshot.MAX_COUNT]``).
+
+        The result is finite (anchor clipped to float32's range) and loads.
+        """
+        ewc = EwcPlusPlus(self.fisher.size, self.strength, self.decay)
+        fisher = three_way_array(self.fisher, theirs.fisher, base.fisher)
+        ewc.fisher = np.clip(fisher, 0.0, _FLOAT32_MAX).astype(np.float32)
+        start = np.asarray(base_params if base.anchor is None else base.anchor, dtype=np.float32).ravel()
+        if _same(theirs.anchor, base.anchor):
+            ewc.anchor = _copy(self.anchor)
+        elif _same(self.anchor, base.anchor):
+            ewc.anchor = _copy(theirs.anchor)
+        else:
+            mine, other = (start if anchor is None else anchor for anchor in (self.anchor, theirs.anchor))
+            ewc.anchor = np.clip(three_way_array(mine, other, start), -_FLOAT32_MAX, _FLOAT32_MAX).astype(np.float32)
+        ewc.tasks = three_way_count(self.tasks, theirs.tasks, base.tasks)
+        return ewc
+
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """JSON-able metadata and arrays for a snapshot."""
         arrays = {"fisher": self.fisher}
@@ -112,6 +161,15 @@ class EwcPlusPlus:
         ewc.anchor = arrays["anchor"].copy() if "anchor" in arrays else None
         ewc.tasks = tasks
         return ewc
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """Whether two optional anchors are equal (both absent, or both present with equal values)."""
+    return a is b is None or (a is not None and b is not None and np.array_equal(a, b))
+
+
+def _copy(anchor: np.ndarray | None) -> np.ndarray | None:
+    return None if anchor is None else anchor.copy()
 
 
 def penalised_least_squares(

@@ -60,7 +60,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import fields, make_dataclass
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -68,6 +68,7 @@ from ruvllm_web import snapshot
 from ruvllm_web.hnsw_index import FILTER_EXACT_RATIO, HnswIndex
 from ruvllm_web.latency import LatencyWindow
 from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
+from ruvllm_web.three_way import three_way
 from ruvllm_web.validation import as_bool, as_embedding, as_float, as_int, as_quality, as_text
 
 #: ``delta`` of :func:`vote_weight`: the discounted cosine distance below which a
@@ -121,7 +122,6 @@ _FIELDS = tuple(f.name for f in _RECORD_FIELDS)
 _Pattern = make_dataclass("_Pattern", [(f.name, f.type) for f in _RECORD_FIELDS], slots=True)
 #: ``_values(pattern)`` is the tuple of a pattern's fields in ``_FIELDS`` order.
 _values = attrgetter(*_FIELDS)
-_Number = TypeVar("_Number", int, float)
 
 
 class HnswRouter:
@@ -700,10 +700,10 @@ def _combine(mine: _Pattern, their: _Pattern, base: _Pattern | None, their_time:
             mine.usage_count + their.usage_count, mine.successes + their.successes, mine.failures + their.failures
         )
     else:
-        mine.success_rate = min(1.0, max(0.0, _three_way(mine.success_rate, their.success_rate, base.success_rate)))
-        usage = _three_way(mine.usage_count, their.usage_count, base.usage_count)
-        successes = _three_way(mine.successes, their.successes, base.successes)
-        failures = _three_way(mine.failures, their.failures, base.failures)
+        mine.success_rate = min(1.0, max(0.0, three_way(mine.success_rate, their.success_rate, base.success_rate)))
+        usage = three_way(mine.usage_count, their.usage_count, base.usage_count)
+        successes = three_way(mine.successes, their.successes, base.successes)
+        failures = three_way(mine.failures, their.failures, base.failures)
     # Within [0, the snapshot bound]: two tabs' counts added must still be saveable and exact in JS.
     mine.usage_count, mine.successes, mine.failures = (
         snapshot.capped(max(0, count)) for count in (usage, successes, failures)
@@ -717,15 +717,6 @@ def _pooled_success_rate(a: _Pattern, b: _Pattern) -> float:
     if usage:
         return (a.success_rate * a.usage_count + b.success_rate * b.usage_count) / usage
     return (a.success_rate + b.success_rate) / 2
-
-
-def _three_way(mine: _Number, theirs: _Number, base: _Number) -> _Number:
-    """``mine + theirs - base``: both changes since ``base``; exactly the changed one when only one changed."""
-    if mine == base:
-        return theirs
-    if theirs == base:
-        return mine
-    return mine + theirs - base
 
 
 def _saved_values(pattern: _Pattern) -> tuple[Any, ...]:

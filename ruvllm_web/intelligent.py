@@ -313,17 +313,35 @@ class IntelligentLLM:
         arrays = {**snapshot.nest("router", router_arrays), **snapshot.nest("sona", sona_arrays)}
         return snapshot.pack(_SNAPSHOT_KIND, meta, arrays)
 
-    def merge(self, theirs: object, base: object = None) -> dict[str, int]:
+    def merge(self, theirs: object, base: object = None) -> dict[str, int | str]:
         """Fold what another copy of this engine learned into this one (a three-way merge).
 
         For two tabs that keep one engine in the browser: ``theirs`` is the
         other copy's snapshot, ``base`` the snapshot both copies last shared
-        (``None``: they started from nothing). The pattern libraries merge as
-        :meth:`HnswRouter.merge` describes (patterns learned in either copy
-        survive; patterns one copy removed and the other left alone go), and
-        ``processed`` adds theirs' requests since ``base``. The adapters,
-        SONA's loops and the settings stay this engine's. Merging in a
-        ``theirs`` equal to ``base`` changes nothing.
+        (``None``: they started from nothing, i.e. from a fresh engine of
+        this config and seed). Learned weights and counts merge as
+        ``mine + (theirs - base)``, both copies' changes since ``base``
+        applied once (:mod:`ruvllm_web.three_way`):
+
+        - the pattern libraries as :meth:`HnswRouter.merge` describes
+          (patterns learned in either copy survive; patterns one copy
+          removed and the other left alone go);
+        - SONA's learned state as :meth:`SonaInstant.merged` describes: both
+          adapters' weights (task-vector addition of the low-rank
+          matrices, within the adapters' norm bound), the EWC Fisher
+          (floored at 0) and anchor, the learning counters; the quality EMA
+          and the drift's running mean as the request-weighted mean of both
+          copies'. The waiting trajectories and the deep loop's schedule
+          stay this engine's (the other copy consolidates its own: taking
+          them too would learn them twice). Only when the other copy's (or
+          ``base``'s) adapters are of another shape (``dim``, ``rank``, ``alpha`` or
+          seed differ, so their weights mean another map) does SONA stay
+          this engine's, and the report says why;
+        - ``processed`` adds theirs' requests since ``base``.
+
+        The settings stay this engine's. Merging in a ``theirs`` equal to
+        ``base`` changes nothing (``save()`` writes the same bytes), and two
+        copies merging each other (same ``base``) get the same adapters.
 
         Parameters
         ----------
@@ -335,7 +353,8 @@ class IntelligentLLM:
         Returns
         -------
         dict
-            ``added``, ``removed``, ``combined`` and ``evicted`` pattern counts.
+            ``added``, ``removed``, ``combined`` and ``evicted`` pattern
+            counts, and ``sona``: ``"merged"``, or why SONA's state was not.
 
         Raises
         ------
@@ -348,8 +367,18 @@ class IntelligentLLM:
         for engine, name in ((other, "theirs"), (common, "base")):
             if engine is not None and engine.dim != self.dim:
                 raise ValueError(f"{name} is a {engine.dim}-dim engine, this one is {self.dim}-dim")
-        report = self.router.merge(other.router, None if common is None else common.router)
+        conflicts = []
+        for engine, name in ((other, "theirs"), (common, "base")):
+            conflict = "" if engine is None else self.sona.merge_conflict(engine.sona)
+            if conflict:
+                conflicts.append(f"{name}' adapters have {conflict}")
+        # Everything that can fail runs before the first change: a refused merge leaves this engine as it was.
+        sona = None if conflicts else self.sona.merged(other.sona, None if common is None else common.sona)
+        report: dict[str, int | str] = {**self.router.merge(other.router, None if common is None else common.router)}
+        if sona is not None:
+            self.sona = sona
         self.processed += max(0, other.processed - (0 if common is None else common.processed))
+        report["sona"] = "merged" if sona is not None else f"kept this engine's: {'; '.join(conflicts)}"
         return report
 
     @classmethod

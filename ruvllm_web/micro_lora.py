@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from ruvllm_web import snapshot
+from ruvllm_web.three_way import three_way_array, three_way_count
 from ruvllm_web.validation import as_float, as_int, as_matrix, as_quality, as_vector
 
 MIN_RANK = 1
@@ -406,17 +407,75 @@ class MicroLoRA:
         value = as_matrix(b, self.dim, "b")
         if value.shape[0] != self.rank:
             raise ValueError(f"b has {value.shape[0]} rows, expected rank {self.rank}")
-        a_square = float(np.sum(np.square(self._at, dtype=np.float64)))
-        b_square = float(np.sum(np.square(value, dtype=np.float64)))
-        limit = self.max_weight_norm**2
-        if a_square + b_square > limit:
-            value = value * np.float32(math.sqrt(max(limit - a_square, 0.0) / b_square))
+        value = self._bounded_b(self._at, value)
         if np.array_equal(value, self._b):
             return False
         self._b[...] = value
         self._b_changed()
         self._adapt_count += 1
         return True
+
+    def _bounded_b(self, at: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``b`` as float32, scaled so that ``||A||^2 + ||b||^2 <= max_weight_norm^2`` holds with ``A^T = at``.
+
+        The scale is ``s = sqrt(max(max_weight_norm^2 - ||A||^2, 0)) / ||b||`` when
+        the bound is passed (``A`` is kept: only ``B`` gives way), else 1.
+        """
+        a_square = float(np.sum(np.square(at, dtype=np.float64)))
+        b_square = float(np.sum(np.square(b, dtype=np.float64)))
+        limit = self.max_weight_norm**2
+        if a_square + b_square > limit:
+            b = b * b.dtype.type(math.sqrt(max(limit - a_square, 0.0) / b_square))
+        return np.asarray(b, dtype=np.float32)
+
+    def merged(self, theirs: MicroLoRA, base: MicroLoRA) -> MicroLoRA:
+        """A new adapter holding this one's weights plus what ``theirs`` learned since ``base`` (three-way).
+
+        ``theirs`` and ``base`` are copies of this adapter (same ``dim`` and
+        ``rank``; the caller makes sure that ``alpha`` and the seed of ``A``
+        agree, else the weights mean different maps). The low-rank weights
+        merge like task vectors: ``W = W_mine + (W_theirs - W_base)`` for ``W`` in ``A``
+        and ``B`` (:func:`~ruvllm_web.three_way.three_way_array`, rounded
+        once to float32; exactly this adapter's value wherever ``theirs``
+        kept ``base``'s). For an adapter whose ``A`` neither copy changed
+        (``A`` fixed, e.g. SONA's base adapter) the map's delta
+        ``alpha * A @ B`` is linear in ``B``, so it merges exactly as well:
+        ``delta = delta_mine + delta_theirs - delta_base``. Where ``A``
+        moved, the merged delta differs from that sum by
+        ``alpha * (dA_mine @ dB_theirs + dA_theirs @ dB_mine)`` (``d``: the
+        change since ``base``), second order in the changes.
+
+        The merged weights keep the adapter's bound,
+        ``||(A, B)|| <= max_weight_norm``: past it, ``(A, B)`` is scaled
+        back together as after a gradient step, or, when ``A`` is ``base``'s
+        (an ``A`` the merge did not move), ``B`` alone as :meth:`set_b`
+        does. So the result is finite and loads. ``adapt_count`` adds both
+        copies' updates since ``base`` (within ``[0, snapshot.MAX_COUNT]``).
+        The last input and the pending gradient sum stay this adapter's:
+        they belong to its own next call, not to what was learned.
+
+        Raises
+        ------
+        TypeError, ValueError
+            If ``theirs`` or ``base`` is not a ``MicroLoRA`` of this ``dim``
+            and ``rank``. This adapter is never changed.
+        """
+        for other, name in ((theirs, "theirs"), (base, "base")):
+            if not isinstance(other, MicroLoRA):
+                raise TypeError(f"{name} must be a MicroLoRA, got {type(other).__name__}")
+            if (other.dim, other.rank) != (self.dim, self.rank):
+                raise ValueError(f"{name} is a rank-{other.rank} {other.dim}-dim adapter, this one "
+                                 f"rank-{self.rank} {self.dim}-dim")
+        at = three_way_array(self._at, theirs._at, base._at)
+        b = three_way_array(self._b, theirs._b, base._b)
+        if not np.array_equal(at, base._at):
+            norm = math.sqrt(float(np.sum(np.square(at)) + np.sum(np.square(b))))
+            if norm > self.max_weight_norm:
+                at, b = at * (self.max_weight_norm / norm), b * (self.max_weight_norm / norm)
+        meta, arrays = self.to_state()
+        arrays["a"], arrays["b"] = at.T.astype(np.float32), self._bounded_b(at, b)
+        meta["adapt_count"] = three_way_count(self._adapt_count, theirs._adapt_count, base._adapt_count)
+        return MicroLoRA.from_state(meta, arrays)
 
     def scale_delta(self, factor: object) -> None:
         """Multiply ``B`` by ``factor`` in ``[0, 1]``, so ``alpha * A @ B`` scales by it too."""

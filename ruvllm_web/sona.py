@@ -185,6 +185,15 @@ Deep loop, :meth:`SonaInstant.deep`: passes over the library in bounded runs
     (``IntelligentLLM.run_deep``) is the on-demand exception: one run over
     the whole library with no removal budget.
 
+Merging two copies (:meth:`SonaInstant.merged`)
+    Two copies of one SONA (two browser tabs sharing one persisted engine)
+    merge three-way against their common ancestor: the adapters' weights
+    like task vectors, ``W = W_mine + (W_theirs - W_base)`` (within the
+    adapters' norm bound), the EWC Fisher and anchor and the counters the
+    same way, the quality EMA and the running input mean weighted by each
+    copy's requests since the ancestor. Waiting trajectories and the deep
+    loop's schedule stay the merging copy's (the other consolidates its own).
+
 Statistics (:meth:`SonaInstant.stats`)
     Per loop: instant updates, background ticks and waiting trajectories,
     deep runs, whether a pass is under way and the last run's report, each
@@ -207,6 +216,7 @@ from ruvllm_web.ewc import EwcPlusPlus, penalised_least_squares
 from ruvllm_web.kmeans import spherical_kmeans
 from ruvllm_web.latency import LatencyWindow
 from ruvllm_web.micro_lora import MAX_RANK, MicroLoRA
+from ruvllm_web.three_way import three_way_count
 from ruvllm_web.trajectory_ring import TrajectoryRing
 from ruvllm_web.validation import as_bool, as_embedding, as_float, as_int, as_quality, as_text
 
@@ -731,6 +741,98 @@ class SonaInstant:
             "instant_delta_norm": self.instant_lora.delta_norm(),
             "base_delta_norm": self.base_lora.delta_norm(),
         }
+
+    def merge_conflict(self, other: SonaInstant) -> str:
+        """Why ``other``'s learned state cannot merge into this one's, e.g. ``"rank 4 instead of 2"`` (``""``: it can).
+
+        Adapter weights mean the same map only with the same ``dim``, ``rank``,
+        ``alpha`` and seed (the seeded ``A`` both adapters start from).
+        """
+        if not isinstance(other, SonaInstant):
+            raise TypeError(f"other must be a SonaInstant, got {type(other).__name__}")
+        mine, theirs = (
+            {"dim": s.dim, "rank": s.config.rank, "alpha": s.config.alpha, "seed": s.config.seed} for s in (self, other)
+        )
+        return ", ".join(f"{name} {theirs[name]} instead of {value}" for name, value in mine.items()
+                         if theirs[name] != value)
+
+    def merged(self, theirs: SonaInstant, base: SonaInstant | None = None) -> SonaInstant:
+        """A new SONA holding this one's learned state plus what ``theirs`` learned since ``base``.
+
+        ``theirs`` and ``base`` are copies of this SONA (two browser tabs
+        sharing one persisted engine; ``base`` their common ancestor,
+        ``None``: a fresh SONA of this config, i.e. the seeded adapters
+        both started from). This SONA is left as it is; the caller swaps
+        the result in. Settings, router and latency windows stay this
+        SONA's. Each part (:mod:`ruvllm_web.three_way`: exactly this SONA's
+        value wherever ``theirs`` kept ``base``'s, and the same values
+        whichever of two copies merges the other):
+
+        - both adapters' weights, ``W = W_mine + (W_theirs - W_base)``
+          (:meth:`MicroLoRA.merged`: the base adapter's delta merges
+          exactly, its ``A`` being fixed; bounded, so it always saves and
+          loads). Consolidation moves a share of the instant adapter into
+          the base one and keeps their sum (with the seeded ``A`` and no
+          EWC pull), so the merged ``delta_base + delta_instant`` holds
+          both copies' changes of the sum even where each copy consolidated
+          a different share (the instant part may then be below ``base``'s);
+        - the EWC state (:meth:`EwcPlusPlus.merged`: Fisher three-way,
+          floored at 0; anchor three-way from ``base``'s base ``B``);
+        - the counters ``requests``, ``ticks``, ``deep_runs``,
+          ``patterns_learned``, ``patterns_merged``, ``patterns_pruned``,
+          ``instant_updates`` (and the EWC tasks and adapters'
+          ``adapt_count``), ``mine + theirs - base`` within ``[0,
+          snapshot.MAX_COUNT]``;
+        - the quality EMA and the running input mean (the drift's mean) are
+          levels, not sums: adding both changes would count the shared
+          history twice (two copies both at 0.8 from 0.5 are not at 1.1).
+          Each becomes the mean of both copies' values weighted by their
+          requests since ``base``, ``n_m`` and ``n_t`` (both EMAs forget
+          ``base``'s value at the same rate per request, so the copy that
+          saw more requests holds the better estimate); exactly this
+          SONA's value when ``theirs`` saw none, ``theirs``' when this one
+          saw none;
+        - this SONA's own: the waiting trajectories (``theirs``' are its
+          own to consolidate: the other tab keeps running, consolidates them
+          into its adapters and library, and its next save merges that in;
+          taking them here too would learn each twice, patterns reinforced
+          twice, a consolidation counted twice; a tab closed before its next
+          tick loses their library learning, not what its instant adapter
+          learned from them), and the deep loop's schedule (the pass cursor
+          is a pattern id of this library; requests and quality since the
+          pass started, its reference mean, the last report, the tick
+          timing and job alternation).
+
+        Raises
+        ------
+        TypeError, ValueError
+            If ``theirs`` or ``base`` is not a SONA, or its adapters cannot
+            merge with these (:meth:`merge_conflict`).
+        """
+        if base is None:
+            base = SonaInstant(self.dim, self.config)
+        for other, name in ((theirs, "theirs"), (base, "base")):
+            conflict = self.merge_conflict(other)
+            if conflict:
+                raise ValueError(f"the SONA of {name} cannot merge with this one: its adapters have {conflict}")
+        merged = SonaInstant.from_state(*self.to_state(), self.router)
+        merged.instant_lora = self.instant_lora.merged(theirs.instant_lora, base.instant_lora)
+        merged.base_lora = self.base_lora.merged(theirs.base_lora, base.base_lora)
+        merged.ewc = self.ewc.merged(theirs.ewc, base.ewc, base.base_lora.b)
+        for name in ("requests", "ticks", "deep_runs", "patterns_learned", "patterns_merged", "patterns_pruned",
+                     "instant_updates"):
+            setattr(merged, name, three_way_count(getattr(self, name), getattr(theirs, name), getattr(base, name)))
+        mine_new, their_new = (max(0, s.requests - base.requests) for s in (self, theirs))
+        if mine_new == 0 and their_new > 0:
+            merged.quality_ema = theirs.quality_ema
+            merged.input_mean[:] = theirs.input_mean
+        elif mine_new > 0 and their_new > 0:
+            total = mine_new + their_new
+            merged.quality_ema = min(1.0, (mine_new * self.quality_ema + their_new * theirs.quality_ema) / total)
+            mine_mean, their_mean = self.input_mean.astype(np.float64), theirs.input_mean.astype(np.float64)
+            merged.input_mean[:] = (mine_new * mine_mean + their_new * their_mean) / total
+        merged.last_tick_s, merged._latency = self.last_tick_s, self._latency
+        return merged
 
     _COUNTERS = ("quality_ema", "requests", "ticks", "deep_runs", "patterns_learned", "patterns_merged",
                  "patterns_pruned", "instant_updates", "quality_since_deep", "requests_since_deep",

@@ -1,5 +1,6 @@
-"""Persistence in a real browser: two tabs keeping one engine lose nothing either learned, and
-storage the browser refuses leaves a working engine that says persistence is off and why."""
+"""Persistence in a real browser: two tabs keeping one engine lose nothing either learned (patterns
+and SONA's state), and storage the browser refuses leaves a working engine that says persistence is
+off and why."""
 
 from __future__ import annotations
 
@@ -50,10 +51,12 @@ def test_two_tabs_keeping_one_engine_lose_nothing_either_learned(browser, server
       for (const seed of [1, 2, 3, 4, 5]) {
         routes.push((await llm.route(vec(384, (i) => Math.sin(seed * (i + 1))))).agent);
       }
-      return { info: info.persist, agents: JSON.parse(await llm.stats()).router.patterns_per_agent, routes };
+      const stats = JSON.parse(await llm.stats());
+      return { info: info.persist, agents: stats.router.patterns_per_agent, routes, sona: stats.sona.requests };
     """)
     assert reloaded["info"] == {"name": "same", "enabled": True, "restored": True}
     assert reloaded["agents"] == every
+    assert reloaded["sona"] == 5, "SONA holds what both tabs' adapters learned, not only the last saver's"
     assert reloaded["routes"] == [f"agent{seed}" for seed in (1, 2, 3, 4, 5)]
 
 
