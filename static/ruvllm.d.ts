@@ -26,7 +26,7 @@ export interface InitOptions {
   onTick?: (tick: { ran: number; ms?: number; error?: { type: string; message: string } }) => void;
   /**
    * Keep the first IntelligentLLMWasm's snapshot in IndexedDB under this name and restore it next time.
-   * Tabs that keep the same name merge each other's patterns when they save: none is lost.
+   * Tabs that keep the same name merge each other's patterns and adapters when they save: nothing is lost.
    * When the browser refuses storage, the engine starts without it (see `InitInfo.persist`).
    */
   persist?: string;

@@ -508,8 +508,9 @@
    *
    * Several tabs may keep one engine. Each remembers the generation of the record it last read or
    * wrote and that snapshot (its merge base); a save writes only over that same generation. Met
-   * with a newer one (another tab saved), it first merges that engine's patterns into this one
-   * (three-way, `IntelligentLLM.merge`), then tries again: nothing either tab learned is lost.
+   * with a newer one (another tab saved), it first merges that engine's patterns and SONA's learned
+   * state into this one (three-way, `IntelligentLLM.merge`), then tries again: nothing either tab
+   * learned is lost.
    */
   class Persistence {
     /**
