@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from ruvllm_web import SentenceEncoder
-from ruvllm_web.encoder.bert import erf
+from ruvllm_web.encoder.bert import gelu
 from ruvllm_web.encoder.safetensors import parse_safetensors
 from ruvllm_web.encoder.sentence_encoder import MAX_TEXT_CHARS
 
@@ -184,7 +184,10 @@ def test_safetensors_reader_refuses_malformed_files(data: bytes, message: str) -
         parse_safetensors(data)
 
 
-def test_erf_is_within_1e_7_of_math_erf() -> None:
-    x = np.concatenate([np.linspace(-10.0, 10.0, 400_001), [0.0, -0.0, 1e-30, 40.0, -40.0]])
-    exact = np.array([math.erf(value) for value in x])
-    assert np.abs(erf(x) - exact).max() < 1e-7
+def test_gelu_is_the_exact_gelu_to_float32_rounding() -> None:
+    x = np.concatenate([np.linspace(-12.0, 12.0, 480_001), [0.0, -0.0, 1e-30, 40.0, -40.0, 3e38, -3e38]])
+    x = x.astype(np.float32)
+    exact = np.array([0.5 * v * math.erfc(-v / math.sqrt(2.0)) for v in x.astype(np.float64)])
+    result = gelu(x)
+    assert result.dtype == np.float32
+    assert (np.abs(result.astype(np.float64) - exact) <= 2.5e-7 * np.maximum(1.0, np.abs(exact))).all()
