@@ -112,10 +112,10 @@ def attention(qkv: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     np.exp(scores, out=scores)
     scores /= scores.sum(axis=-1, keepdims=True)
     if USES_BLAS:
-        context = scores @ qkv[:, :, 2].transpose(0, 2, 1, 3)
-    else:
-        context = _einsum("bhlm,bhdm->bhld", scores, qkv[:, :, 2].transpose(0, 2, 3, 1).copy())
-    return context.transpose(0, 2, 1, 3).reshape(n * length, heads * size)
+        context = (scores @ qkv[:, :, 2].transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3)
+    else:  # written in (n, L, A, d) order, so the reshape below needs no copy
+        context = _einsum("bhlm,bhdm->blhd", scores, qkv[:, :, 2].transpose(0, 2, 3, 1).copy())
+    return context.reshape(n * length, heads * size)
 
 
 def layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
