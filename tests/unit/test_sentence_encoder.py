@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ruvllm_web import SentenceEncoder
+from ruvllm_web import HnswRouter, SentenceEncoder, add_starter_library, starter_patterns
 from ruvllm_web.encoder.bert import gelu
 from ruvllm_web.encoder.safetensors import parse_safetensors
 from ruvllm_web.encoder.sentence_encoder import MAX_TEXT_CHARS
@@ -191,3 +191,12 @@ def test_gelu_is_the_exact_gelu_to_float32_rounding() -> None:
     result = gelu(x)
     assert result.dtype == np.float32
     assert (np.abs(result.astype(np.float64) - exact) <= 2.5e-7 * np.maximum(1.0, np.abs(exact))).all()
+
+
+def test_the_starter_library_can_be_seeded_with_the_encoder(encoder: SentenceEncoder) -> None:
+    router = HnswRouter()
+    assert add_starter_library(router, encoder) == len(starter_patterns())
+    records = router.patterns()
+    for index in (0, 241, len(records) - 1):
+        expected = encoder.encode(starter_patterns()[index].text)
+        assert np.abs(router.pattern_embedding(records[index].id) - expected).max() < 1e-6
