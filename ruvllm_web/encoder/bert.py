@@ -221,7 +221,9 @@ class BertEncoder:
             qkv_weight = np.concatenate(
                 [take(attention + part + ".weight", (hidden, hidden)) for part in ("query", "key", "value")]
             )
-            qkv_bias = np.concatenate([take(attention + part + ".bias", (hidden,)) for part in ("query", "key", "value")])
+            qkv_bias = np.concatenate(
+                [take(attention + part + ".bias", (hidden,)) for part in ("query", "key", "value")]
+            )
             qkv_weight[:hidden] *= scale
             qkv_bias[:hidden] *= scale
             self.layers.append(
@@ -236,7 +238,10 @@ class BertEncoder:
                         take(prefix + "intermediate.dense.weight", (inner, hidden)),
                         take(prefix + "intermediate.dense.bias", (inner,)),
                     ),
-                    down=(take(prefix + "output.dense.weight", (hidden, inner)), take(prefix + "output.dense.bias", (hidden,))),
+                    down=(
+                        take(prefix + "output.dense.weight", (hidden, inner)),
+                        take(prefix + "output.dense.bias", (hidden,)),
+                    ),
                     output_norm=norm(prefix + "output.LayerNorm"),
                 )
             )

@@ -30,7 +30,8 @@ def minilm() -> WordPieceTokenizer:
 @pytest.fixture
 def tiny() -> WordPieceTokenizer:
     """Ids: 0-4 the specials, then the tokens below in order."""
-    return WordPieceTokenizer(SPECIALS + ["un", "##aff", "##able", "unaff", "a", "##b", "!", "σ", "ς", "e", "東", "京"])
+    tokens = ["un", "##aff", "##able", "unaff", "a", "##b", "!", "σ", "ς", "e", "東", "京"]
+    return WordPieceTokenizer(SPECIALS + tokens)
 
 
 def test_ids_equal_the_reference_tokenizer_on_1055_strings(minilm: WordPieceTokenizer) -> None:
