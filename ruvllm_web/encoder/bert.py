@@ -33,6 +33,11 @@ import numpy as np
 
 from ruvllm_web.row_scores import USES_BLAS, _einsum
 
+try:  # numpy >= 2: the clip ufunc itself, without np.clip's Python-level argument handling
+    from numpy._core.umath import clip as _clip
+except ImportError:  # pragma: no cover - numpy 1.x keeps it under numpy.core
+    from numpy.core.umath import clip as _clip
+
 #: The normal CDF Phi is tabulated at steps of 1 / _PHI_STEPS on [-_PHI_LIMIT, _PHI_LIMIT].
 _PHI_STEPS = 1024
 _PHI_LIMIT = 8
@@ -64,7 +69,7 @@ def gelu(x: np.ndarray) -> np.ndarray:
     approximation's polynomial.
     """
     table, slope = _phi_table()
-    position = np.clip(x, np.float32(-_PHI_LIMIT), np.float32(_PHI_LIMIT))
+    position = _clip(x, np.float32(-_PHI_LIMIT), np.float32(_PHI_LIMIT))
     position *= np.float32(_PHI_STEPS)
     position += np.float32(_PHI_LIMIT * _PHI_STEPS)
     index = position.astype(np.intp)
