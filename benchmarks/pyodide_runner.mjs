@@ -3,10 +3,11 @@
 //   node benchmarks/pyodide_runner.mjs DIST_PYODIDE_DIR BENCH.py [args...]
 //
 // Loads numpy and the ruvllm_web wheel from the trimmed lock in DIST, then
-// runs BENCH.py as __main__ with sys.argv = [BENCH.py, ...args]. The program's
+// runs BENCH.py as __main__ with sys.argv = [BENCH.py, ...args], with dist/models
+// (when built) mounted at /models. The program's
 // stdout is passed through; a Python exception exits with status 1.
-import { readFileSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const [dist, script, ...args] = process.argv.slice(2);
@@ -22,6 +23,13 @@ await pyodide.loadPackage(["numpy", "ruvllm_web"], { messageCallback: () => {}, 
 if (failures.length) {
   console.error(`could not load packages: ${failures.join("; ")}`);
   process.exit(1);
+}
+// The sentence encoder's weights (dist/models, next to DIST_PYODIDE_DIR) are mounted read-only
+// at /models rather than copied into Pyodide's memory file system: ~90 MB read on demand.
+const models = resolve(dirname(resolve(dist)), "models");
+if (existsSync(models)) {
+  pyodide.FS.mkdir("/models");
+  pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: models }, "/models");
 }
 pyodide.globals.set("bench_source", readFileSync(script, "utf8"));
 pyodide.globals.set("bench_argv", pyodide.toPy([basename(script), ...args]));

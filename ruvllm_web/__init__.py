@@ -6,6 +6,7 @@ about JavaScript.
 """
 
 from ruvllm_web._version import __version__
+from ruvllm_web.encoder import SentenceEncoder
 from ruvllm_web.hnsw_index import HnswIndex
 from ruvllm_web.hnsw_router import HnswRouter
 from ruvllm_web.intelligent import IntelligentConfig, IntelligentLLM
@@ -43,6 +44,7 @@ __all__ = [
     "RoutingNeighbor",
     "RoutingResult",
     "ScopedLoRA",
+    "SentenceEncoder",
     "SonaConfig",
     "SonaInstant",
     "StarterPattern",

