@@ -22,6 +22,7 @@ import numpy as np
 
 from ruvllm_web import self_benchmark
 from ruvllm_web._version import __version__
+from ruvllm_web.encoder.sentence_encoder import MAX_TEXT_CHARS, REQUIRED_FILES, SentenceEncoder
 from ruvllm_web.hnsw_router import HnswRouter
 from ruvllm_web.intelligent import IntelligentLLM
 from ruvllm_web.micro_lora import MicroLoRA
@@ -57,6 +58,8 @@ FACTORIES: dict[str, Callable[..., Any]] = {
     "ScopedLoRA": ScopedLoRA,
     "SonaInstant": _sona,
     "TextEmbedder": lambda dim=384: TextEmbedder(dim),
+    # A model folder in the worker's own file system, where the worker writes the files it fetched.
+    "SentenceEncoder": SentenceEncoder,
     "TrajectoryBuffer": TrajectoryBuffer,
 }
 #: What ``load`` can restore from a snapshot, by class name.
@@ -166,15 +169,44 @@ def time_invoke(handle: int, method: str, repeats: int, *args: Any) -> list[floa
 
 
 def add_starter_library(handle: int, embedder_handle: int) -> int:
-    """Add the starter library, embedded by the TextEmbedder under ``embedder_handle``, to the object under ``handle``.
+    """Add the starter library, embedded by the embedder under ``embedder_handle``, to the object under ``handle``.
 
-    Returns the number of patterns added; see :func:`ruvllm_web.starter_patterns.add_starter_library`.
+    The embedder is a TextEmbedder or a SentenceEncoder. Returns the number of patterns added;
+    see :func:`ruvllm_web.starter_patterns.add_starter_library`.
     """
     target = _object(handle)
     embedder = _object(embedder_handle)
-    if not isinstance(embedder, TextEmbedder):
-        raise TypeError(f"handle {embedder_handle} is a {type(embedder).__name__}, not a TextEmbedder")
+    if not isinstance(embedder, (TextEmbedder, SentenceEncoder)):
+        raise TypeError(
+            f"handle {embedder_handle} is a {type(embedder).__name__}, not a TextEmbedder or SentenceEncoder"
+        )
     return _add_starter_library(target, embedder)
+
+
+def encoder_files() -> list[str]:
+    """The files of a model folder a SentenceEncoder reads (the worker fetches these)."""
+    return list(REQUIRED_FILES)
+
+
+def encode_texts(handle: int, texts: object) -> np.ndarray:
+    """The SentenceEncoder under ``handle`` on a list of texts: the ``(n, dim)`` vectors, row after row.
+
+    One flat float32 array, so that it crosses to the page as one Float32Array, which the
+    client cuts into ``n`` vectors. Raises as :meth:`SentenceEncoder.encode` on a list.
+    """
+    if not isinstance(texts, list):
+        raise TypeError(f"texts must be a list of str, got {type(texts).__name__}")
+    return _encoder(handle).encode(texts).reshape(-1)
+
+
+def invoke_text(handle: int, encoder_handle: int, method: str, text: object, *args: Any) -> Any:
+    """``invoke(handle, method, v, *args)`` where ``v`` is ``text`` embedded by the SentenceEncoder under ``encoder_handle``.
+
+    The text is embedded first: a text the encoder refuses (not a string, empty, too long)
+    raises before the object under ``handle`` is touched.
+    """
+    _object(handle)
+    return invoke(handle, method, _encoder(encoder_handle).encode(as_text(text, "text", MAX_TEXT_CHARS)), *args)
 
 
 def run_benchmark(kind: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -258,6 +290,13 @@ def _new_handle(handle: object) -> int:
     return number
 
 
+def _encoder(handle: object) -> SentenceEncoder:
+    target = _object(handle)
+    if not isinstance(target, SentenceEncoder):
+        raise TypeError(f"handle {handle} is a {type(target).__name__}, not a SentenceEncoder")
+    return target
+
+
 def _object(handle: object) -> Any:
     number = as_int(handle, "handle", 1, MAX_HANDLE)
     if number not in _objects:
@@ -289,5 +328,6 @@ def _keywords(kwargs: object) -> dict[str, Any]:
 #: The functions the worker may call by name.
 CALLS = (
     "version_info", "l2_normalize", "create", "load", "replace", "invoke", "forward_buffers", "free", "tick_all", "scratch_vector",
-    "time_invoke", "add_starter_library", "starter_task_types", "run_benchmark",
+    "time_invoke", "add_starter_library", "starter_task_types", "run_benchmark", "encoder_files", "encode_texts",
+    "invoke_text",
 )
