@@ -26,13 +26,24 @@ PICKS = [0, 1, 3, 5, 7, 13, 23, 38]
 LOAD = """
   await init({ tickIntervalMs: 0 });
   const events = [];
-  const encoder = new lib.SentenceEncoderWasm({ onProgress: (p) => events.push(p) });
+  const order = [];
+  let meanwhile = null;
+  const encoder = new lib.SentenceEncoderWasm({
+    onProgress: (p) => {
+      events.push(p);
+      if (!meanwhile && p.fraction > 0 && p.fraction < 0.5) {  // the weights are still arriving
+        meanwhile = lib.l2Normalize(new Float32Array([3, 4])).then(() => order.push("other call"));
+      }
+      if (p.loaded === p.total && p.detail !== "ready") order.push("all fetched");
+    },
+  });
   const texts = arguments[1];
   const first = await encoder.encode(texts[0]);  // the first use loads the model
+  await meanwhile;
   const again = await encoder.load();
   window.encoder = encoder;
   return {
-    events, again, first: Array.from(first), isFloat32: first instanceof Float32Array,
+    events, order, again, first: Array.from(first), isFloat32: first instanceof Float32Array,
     batch: (await encoder.encodeBatch(texts)).map((v) => Array.from(v)), empty: await encoder.encodeBatch([]),
   };
 """
@@ -78,6 +89,7 @@ def test_first_use_loads_with_progress_and_gives_cpythons_vectors(loaded) -> Non
     assert fractions == sorted(fractions) and fractions[-1] == 1 and events[-1]["detail"] == "ready"
     assert len([f for f in fractions if 0 < f < 1]) >= 10, "progress must be reported while the weights arrive"
     assert events[-1]["total"] == out["again"]["modelBytes"]
+    assert out["order"] == ["other call", "all fetched"], "calls made while the model downloads must not wait for it"
     texts = [FIXTURE_TEXTS[i] for i in PICKS]
     on_cpython = SentenceEncoder(MODEL).encode(texts)
     assert out["isFloat32"] and len(out["first"]) == 384
