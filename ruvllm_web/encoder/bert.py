@@ -33,6 +33,11 @@ import numpy as np
 
 from ruvllm_web.row_scores import USES_BLAS, _einsum
 
+try:  # numpy >= 2: the clip ufunc itself, without np.clip's Python-level argument handling
+    from numpy._core.umath import clip as _clip
+except ImportError:  # pragma: no cover - numpy 1.x keeps it under numpy.core
+    from numpy.core.umath import clip as _clip
+
 #: The normal CDF Phi is tabulated at steps of 1 / _PHI_STEPS on [-_PHI_LIMIT, _PHI_LIMIT].
 _PHI_STEPS = 1024
 _PHI_LIMIT = 8
@@ -64,7 +69,7 @@ def gelu(x: np.ndarray) -> np.ndarray:
     approximation's polynomial.
     """
     table, slope = _phi_table()
-    position = np.clip(x, np.float32(-_PHI_LIMIT), np.float32(_PHI_LIMIT))
+    position = _clip(x, np.float32(-_PHI_LIMIT), np.float32(_PHI_LIMIT))
     position *= np.float32(_PHI_STEPS)
     position += np.float32(_PHI_LIMIT * _PHI_STEPS)
     index = position.astype(np.intp)
@@ -97,32 +102,38 @@ def attention(qkv: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     ndarray, float32, shape ``(n L, A d)``
         The heads' outputs side by side, one row per token.
 
-    Each product gets its operands contiguous along the summed axis (a copy of ``L x 3 A d``
-    values, small against the products): without BLAS, ``einsum`` is fastest so.
+    Both products are batched ``matmul`` over (batch, head) on contiguous copies of the operands
+    (``L x 3 A d`` values, small against the products): inside Pyodide (no BLAS) that beats
+    ``einsum`` here, whose inner loops run over only ``d`` or ``L`` values.
     """
     n, length, _, heads, size = qkv.shape
-    qk = qkv[:, :, :2].transpose(2, 0, 3, 1, 4).copy()  # (2, n, A, L, d)
-    if USES_BLAS:
-        scores = qk[0] @ qk[1].swapaxes(-1, -2)
-    else:
-        scores = _einsum("bhld,bhmd->bhlm", qk[0], qk[1])
+    queries = qkv[:, :, 0].transpose(0, 2, 1, 3).copy()  # (n, A, L, d)
+    keys = qkv[:, :, 1].transpose(0, 2, 3, 1).copy()  # (n, A, d, L)
+    values = qkv[:, :, 2].transpose(0, 2, 1, 3).copy()  # (n, A, L, d)
+    scores = queries @ keys
     if bias is not None:
         scores += bias
     scores -= scores.max(axis=-1, keepdims=True)
     np.exp(scores, out=scores)
     scores /= scores.sum(axis=-1, keepdims=True)
-    if USES_BLAS:
-        context = (scores @ qkv[:, :, 2].transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3)
-    else:  # written in (n, L, A, d) order, so the reshape below needs no copy
-        context = _einsum("bhlm,bhdm->blhd", scores, qkv[:, :, 2].transpose(0, 2, 3, 1).copy())
-    return context.reshape(n * length, heads * size)
+    return (scores @ values).transpose(0, 2, 1, 3).reshape(n * length, heads * size)
 
 
 def layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
-    """LayerNorm over the last axis (biased variance, as PyTorch)."""
-    centred = x - x.mean(axis=-1, keepdims=True)
-    variance = _einsum("...i,...i->...", centred, centred)[..., None] / np.float32(x.shape[-1])
-    centred /= np.sqrt(variance + np.float32(eps))
+    """LayerNorm over the last axis of a 2-D ``x`` (biased variance, as PyTorch), in a new array.
+
+    The statistics come from C reductions on ``(rows, 1)`` columns: ``x.mean`` and ``x.var`` add
+    Python-level overhead that costs as much as the arithmetic at a short text's size in Pyodide.
+    """
+    scale = np.float32(1.0 / x.shape[-1])
+    mean = np.add.reduce(x, axis=-1, keepdims=True)
+    mean *= scale
+    centred = x - mean
+    deviation = _einsum("ij,ij->i", centred, centred)[:, None]
+    deviation *= scale
+    deviation += np.float32(eps)
+    np.sqrt(deviation, out=deviation)
+    centred /= deviation
     centred *= gamma
     centred += beta
     return centred
