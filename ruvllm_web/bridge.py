@@ -13,9 +13,11 @@ simply the first message in the queue, and later calls name the same handle.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,7 +33,7 @@ from ruvllm_web.scoped_lora import ScopedLoRA
 from ruvllm_web.snapshot import JS_SAFE_INTEGER
 from ruvllm_web.sona import SonaConfig, SonaInstant
 from ruvllm_web.starter_patterns import add_starter_library as _add_starter_library
-from ruvllm_web.starter_patterns import starter_task_types
+from ruvllm_web.starter_patterns import starter_patterns, starter_task_types
 from ruvllm_web.text_embedder import TextEmbedder
 from ruvllm_web.trajectory import TrajectoryBuffer
 from ruvllm_web.validation import as_int, as_text, as_vector
@@ -40,6 +42,47 @@ from ruvllm_web.validation import as_int, as_text, as_vector
 MAX_VECTOR_LENGTH = 1 << 20
 #: Largest handle number a client may choose.
 MAX_HANDLE = 2**31 - 1
+#: build.py writes this file into the model folder: the starter library's texts, in
+#: ``starter_patterns()`` order, encoded there once by this package's SentenceEncoder on CPython
+#: (little-endian float32, one row per text), so that a page seeding an engine with the encoder
+#: does not run 482 texts through the model.
+STARTER_VECTORS = "starter-vectors.f32"
+
+
+class WorkerEncoder(SentenceEncoder):
+    """A SentenceEncoder that answers the starter library's texts from ``STARTER_VECTORS``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model folder, as for :class:`SentenceEncoder`, holding ``STARTER_VECTORS``.
+
+    Raises
+    ------
+    ValueError
+        As :class:`SentenceEncoder`, or if ``STARTER_VECTORS`` is missing, is not
+        ``len(starter_patterns()) x dim`` float32 values, or holds a non-finite value.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__(path)
+        file = Path(path) / STARTER_VECTORS
+        if not file.is_file():
+            raise ValueError(f"{file} is missing (build.py dist writes it next to the model)")
+        self._starter_texts = [pattern.text for pattern in starter_patterns()]
+        vectors = np.fromfile(file, dtype="<f4")
+        if vectors.size != len(self._starter_texts) * self.dim or not np.isfinite(vectors).all():
+            raise ValueError(
+                f"{file} holds {vectors.size} values, expected {len(self._starter_texts)} x {self.dim} finite "
+                "float32s: rebuild with build.py dist"
+            )
+        self._starter_vectors = vectors.astype(np.float32).reshape(-1, self.dim)
+
+    def encode(self, texts: str | Sequence[str]) -> np.ndarray:
+        """As :meth:`SentenceEncoder.encode`; exactly the starter library's texts come from the file."""
+        if isinstance(texts, list) and len(texts) == len(self._starter_texts) and texts == self._starter_texts:
+            return self._starter_vectors.copy()
+        return super().encode(texts)
 
 
 def _router(config: dict[str, Any] | None = None, seed: int = 0) -> HnswRouter:
@@ -59,7 +102,7 @@ FACTORIES: dict[str, Callable[..., Any]] = {
     "SonaInstant": _sona,
     "TextEmbedder": lambda dim=384: TextEmbedder(dim),
     # A model folder in the worker's own file system, where the worker writes the files it fetched.
-    "SentenceEncoder": SentenceEncoder,
+    "SentenceEncoder": WorkerEncoder,
     "TrajectoryBuffer": TrajectoryBuffer,
 }
 #: What ``load`` can restore from a snapshot, by class name.
@@ -184,8 +227,8 @@ def add_starter_library(handle: int, embedder_handle: int) -> int:
 
 
 def encoder_files() -> list[str]:
-    """The files of a model folder a SentenceEncoder reads (the worker fetches these)."""
-    return list(REQUIRED_FILES)
+    """The files of a model folder a WorkerEncoder reads (the worker fetches these)."""
+    return [*REQUIRED_FILES, STARTER_VECTORS]
 
 
 def encode_texts(handle: int, texts: object) -> np.ndarray:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ruvllm_web import SentenceEncoder
+from ruvllm_web import IntelligentLLM, SentenceEncoder, add_starter_library, held_out_examples
 from ruvllm_web.encoder.sentence_encoder import REQUIRED_FILES
 pytestmark = pytest.mark.both_engines
 
@@ -164,8 +164,12 @@ ROUTE_AND_LEARN = """
   };
   const unchanged = JSON.parse(await llm.stats());
   const starter = new IntelligentLLMWasm();
-  const added = await starter.addStarterLibrary(encoder);
+  const added = await starter.addStarterLibrary(encoder);  // the vectors build.py computed
+  starter.setEncoder(encoder);
+  const starterRoutes = [];
+  for (const text of arguments[1]) starterRoutes.push((await starter.route(text)).agent);
   return {
+    starterRoutes,
     noEncoder, routed, learned, adaptedLength: adapted.length, afterLearning, refusals, added,
     patterns: [stats.totalPatterns, unchanged.totalPatterns], processed: [stats.processed, unchanged.processed],
   };
@@ -174,7 +178,8 @@ ROUTE_AND_LEARN = """
 
 def test_an_engine_with_an_encoder_routes_and_learns_from_text(loaded, server) -> None:
     browser, _ = loaded
-    out = run(browser, server, ROUTE_AND_LEARN)
+    held_out = [request.text for request in held_out_examples()[:12]]
+    out = run(browser, server, ROUTE_AND_LEARN, held_out)
     assert out["noEncoder"].startswith("TypeError: input is a string: give the engine an encoder first")
     assert out["routed"]["agent"] == "Coder"
     assert isinstance(out["learned"], int) and out["adaptedLength"] == 384
@@ -185,6 +190,11 @@ def test_an_engine_with_an_encoder_routes_and_learns_from_text(loaded, server) -
     assert out["refusals"]["oversized"] == "Error: input has 5000 characters, at most 4096 allowed"
     assert out["patterns"][0] == out["patterns"][1] == 4 and out["processed"][0] == out["processed"][1]
     assert out["added"] == 482
+    # Seeded from the file build.py wrote, the engine routes as CPython's seeded by the encoder itself.
+    encoder = SentenceEncoder(MODEL)
+    reference = IntelligentLLM()
+    add_starter_library(reference, encoder)
+    assert out["starterRoutes"] == [reference.route(encoder.encode(text)).agent for text in held_out]
 
 
 #: The smallest file the encoder reads: the worker fetches it first.

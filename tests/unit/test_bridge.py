@@ -1,5 +1,6 @@
 """The worker bridge on CPython: the calls the JS side relies on, and their refusals."""
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -209,7 +210,7 @@ def model_folder() -> str:
 
 def test_sentence_encoder_by_handle(model_folder) -> None:
     # The worker writes the files it fetched into a folder and creates the encoder from it.
-    assert bridge.encoder_files() == list(REQUIRED_FILES)
+    assert bridge.encoder_files() == [*REQUIRED_FILES, bridge.STARTER_VECTORS]
     bridge.create(1, "SentenceEncoder", {"path": model_folder})
     texts = ["fix the failing login test", "write a haiku"]
     flat = bridge.encode_texts(1, texts)
@@ -255,3 +256,25 @@ def test_add_starter_library_with_a_sentence_encoder(model_folder) -> None:
     bridge.create(1, "SentenceEncoder", {"path": model_folder})
     bridge.create(2, "HnswRouter", {})
     assert bridge.add_starter_library(2, 1) == len(starter_patterns())
+
+
+def test_the_workers_encoder_answers_the_starter_texts_from_its_file(model_folder, tmp_path) -> None:
+    # build.py wrote the file with SentenceEncoder; a changed copy shows the file is what answers.
+    texts = [pattern.text for pattern in starter_patterns()]
+    encoder = bridge.WorkerEncoder(model_folder)
+    np.testing.assert_allclose(encoder.encode(texts), SentenceEncoder(model_folder).encode(texts), atol=1e-6)
+    folder = tmp_path / "model"
+    shutil.copytree(model_folder, folder)
+    vectors = np.fromfile(folder / bridge.STARTER_VECTORS, dtype="<f4").reshape(len(texts), 384)
+    vectors[7] = -vectors[7]
+    vectors.tofile(folder / bridge.STARTER_VECTORS)
+    changed = bridge.WorkerEncoder(folder)
+    np.testing.assert_array_equal(changed.encode(texts), vectors)
+    np.testing.assert_array_equal(changed.encode(texts[:3]), encoder.encode(texts[:3]))  # other lists: the model
+    np.testing.assert_array_equal(changed.encode(texts[0]), SentenceEncoder(folder).encode(texts[0]))
+    vectors[:-1].tofile(folder / bridge.STARTER_VECTORS)
+    with pytest.raises(ValueError, match=r"holds 184704 values, expected 482 x 384 finite float32s"):
+        bridge.WorkerEncoder(folder)
+    (folder / bridge.STARTER_VECTORS).unlink()
+    with pytest.raises(ValueError, match="starter-vectors.f32 is missing"):
+        bridge.WorkerEncoder(folder)
