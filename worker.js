@@ -12,6 +12,10 @@
 //                   {id, call, args}                   call: a ruvllm_web.bridge function name
 //   worker -> page  {id, ok: true, result} | {id, ok: false, error: {type, message}}
 //                   {type: "tick", ran, ms}            after a timer tick that did work
+//   page -> worker  {id, call: "fetch_model", args: [handle, url]}   answered beside the queue:
+//                   fetch a sentence encoder's files from this worker's origin and verify them,
+//                   posting {type: "model-progress", handle, loaded, total, detail} meanwhile
+//                   {id, call: "load_encoder", args: [handle]}       queued: build the encoder
 // Vectors travel as Float32Arrays (transferred), or, when the page shared an
 // arena, as {$f32: [offset, length]} slices of it. A request may carry
 // `out: [offset, length]`: the Float32Array result is then written into the
@@ -49,6 +53,148 @@ async function load() {
   versions.loadMs = Math.round(performance.now() - started);
   progress("engine", 1, "ready");
   return { pyodide, bridge, calls, versions };
+}
+
+/** The files "fetch_model" fetched and verified, by encoder handle, until "load_encoder" uses them. */
+const fetchedModels = new Map();
+
+/** @param {Uint8Array} bytes @returns {Promise<string>} the hex sha256 */
+async function sha256Hex(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** Fetch `url`, refusing an answer that is not a 200. */
+async function fetchOwn(url, what) {
+  let response;
+  try {
+    response = await fetch(url, { credentials: "same-origin" });
+  } catch (error) {
+    throw new Error(`could not fetch ${what} from ${url} (${error.message})`);
+  }
+  if (!response.ok) {
+    throw new Error(`could not fetch ${what} from ${url}: HTTP ${response.status} (build.py dist places the model)`);
+  }
+  return response;
+}
+
+/**
+ * Fetch the model files a SentenceEncoder reads from the folder `url` of this worker's origin,
+ * each checked against the sha256 and size build.py pinned in the folder's manifest.json, and
+ * keep them under `handle`. Each file streams into one buffer of the pinned size (no list of
+ * chunks to join, so no second copy); progress is posted as bytes arrive.
+ */
+async function fetchModel(handle, url) {
+  const runtime = await loading;
+  const folder = new URL(url, self.location.href);
+  if (folder.origin !== self.location.origin) {
+    throw new Error(`the model must come from this page's own origin ${self.location.origin}, not ${folder.origin}`);
+  }
+  if (!crypto.subtle) {
+    throw new Error("verifying the model needs crypto.subtle: serve the page over https or from localhost");
+  }
+  const manifestUrl = new URL("manifest.json", folder);
+  let manifest;
+  try {
+    manifest = await (await fetchOwn(manifestUrl, "the model manifest")).json();
+  } catch (error) {
+    throw error instanceof SyntaxError ? new Error(`${manifestUrl} is not JSON (${error.message})`) : error;
+  }
+  const pins = toJs(runtime.calls.get("encoder_files")()).map((name) => {
+    const pin = manifest && manifest.files && manifest.files[name];
+    if (!pin || typeof pin.sha256 !== "string" || !Number.isSafeInteger(pin.size) || pin.size < 0) {
+      throw new Error(`${manifestUrl} pins no sha256 and size for ${name}`);
+    }
+    return { name, sha256: pin.sha256, size: pin.size };
+  });
+  pins.sort((a, b) => a.size - b.size); // a bad small file fails before the weights download
+  const total = pins.reduce((sum, pin) => sum + pin.size, 0);
+  let loaded = 0;
+  let reported = -1;
+  const report = (detail) => {
+    const percent = Math.floor((100 * loaded) / Math.max(total, 1));
+    if (percent !== reported) {
+      reported = percent;
+      self.postMessage({ type: "model-progress", handle, loaded, total, detail });
+    }
+  };
+  report("fetching the model");
+  const files = new Map();
+  for (const pin of pins) {
+    const response = await fetchOwn(new URL(pin.name, folder), pin.name);
+    const bytes = new Uint8Array(pin.size);
+    let filled = 0;
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (filled + value.length > pin.size) {
+        await reader.cancel();
+        throw new Error(`${pin.name} is larger than the ${pin.size} bytes the manifest pins: the file is corrupt`);
+      }
+      bytes.set(value, filled);
+      filled += value.length;
+      loaded += value.length;
+      report(`fetching ${pin.name}`);
+    }
+    if (filled !== pin.size) {
+      throw new Error(`${pin.name} has ${filled} bytes, the manifest pins ${pin.size}: the file is corrupt`);
+    }
+    const actual = await sha256Hex(bytes);
+    if (actual !== pin.sha256) {
+      throw new Error(`${pin.name} has sha256 ${actual}, the manifest pins ${pin.sha256}: the file is corrupt`);
+    }
+    files.set(pin.name, bytes);
+  }
+  fetchedModels.set(handle, files);
+}
+
+/**
+ * Build the SentenceEncoder under `handle` from the files fetchModel kept. They go into a folder
+ * of Pyodide's in-memory file system, which takes each buffer over instead of copying it
+ * (canOwn); the encoder reads them into the Python heap, and the folder is removed at once, so
+ * that no copy but the encoder's own outlives the load.
+ */
+function loadEncoder(runtime, handle) {
+  const files = fetchedModels.get(handle);
+  if (!files) {
+    throw new Error(`no fetched model for handle ${handle}: fetch_model first`);
+  }
+  fetchedModels.delete(handle);
+  const { FS } = runtime.pyodide;
+  const root = `/ruvllm-models/${handle}`;
+  const made = [];
+  const mkdir = (path) => {
+    if (!FS.analyzePath(path).exists) {
+      FS.mkdir(path);
+      made.push(path);
+    }
+  };
+  const written = [];
+  try {
+    mkdir("/ruvllm-models");
+    mkdir(root);
+    for (const [name, bytes] of files) {
+      const parts = name.split("/");
+      for (let i = 1; i < parts.length; i++) mkdir(`${root}/${parts.slice(0, i).join("/")}`);
+      FS.writeFile(`${root}/${name}`, bytes, { canOwn: true });
+      written.push(`${root}/${name}`);
+    }
+    const heap = () => runtime.pyodide._module.HEAPU8.length;
+    const before = heap();
+    const options = runtime.pyodide.toPy({ path: root });
+    try {
+      runtime.calls.get("create")(handle, "SentenceEncoder", options);
+    } finally {
+      options.destroy();
+    }
+    let weights = 0;
+    for (const bytes of files.values()) weights += bytes.length;
+    return { modelBytes: weights, heapBytesBefore: before, heapBytesAfter: heap() };
+  } finally {
+    for (const path of written) FS.unlink(path);
+    for (const path of made.reverse()) FS.rmdir(path);
+  }
 }
 
 /** Float32 view of the shared arena, or null on the transfer path. */
@@ -204,6 +350,12 @@ self.onmessage = (event) => {
     arena = new Float32Array(message.buffer);
   } else if (message.type === "timer") {
     setTimer(message.intervalMs);
+  } else if (message.call === "fetch_model") {
+    // Beside the queue: the engine keeps answering while the model downloads.
+    fetchModel(...message.args).then(
+      () => self.postMessage({ id: message.id, ok: true, result: null }),
+      (error) => self.postMessage({ id: message.id, ok: false, error: describeError(error) }),
+    );
   } else {
     queue = queue.then(() => serve(message));
   }
@@ -212,6 +364,10 @@ self.onmessage = (event) => {
 async function serve({ id, call, args, out }) {
   try {
     const runtime = await loading;
+    if (call === "load_encoder") {
+      self.postMessage({ id, ok: true, result: loadEncoder(runtime, ...args) });
+      return;
+    }
     const target = runtime.calls.get(call);
     if (!target) {
       throw new Error(`unknown call ${JSON.stringify(call)}`);

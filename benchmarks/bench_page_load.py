@@ -14,7 +14,7 @@ import argparse
 import json
 import statistics
 
-from browser_loads import add_engine_option, fresh_browsers, served
+from browser_loads import add_engine_option, script_in_fresh_pages
 
 SCRIPT = """
 const done = arguments[arguments.length - 1];
@@ -30,14 +30,7 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=5)
     add_engine_option(parser)
     options = parser.parse_args()
-    loads = []
-    with served() as (server, trap):
-        for driver in fresh_browsers(trap, options.loads, engine=options.engine):
-            driver.get(server.url + "test-pages/harness.html")
-            result = driver.execute_async_script(SCRIPT, server.url + "static/ruvllm.js")
-            if "error" in result:
-                raise SystemExit(result["error"])
-            loads.append(result)
+    loads, outside = script_in_fresh_pages(SCRIPT, options.loads, options.engine)
     ready = statistics.median(r["ready_ms"] for r in loads)
     worker = statistics.median(r["worker_load_ms"] for r in loads)
     print(json.dumps({
@@ -46,7 +39,7 @@ def main() -> None:
         "median_ready_ms": ready,
         "median_worker_load_ms": worker,
         "ready_over_worker": ready / worker,
-        "outside_requests": trap.page_requests(),
+        "outside_requests": outside,
     }, indent=1))
 
 

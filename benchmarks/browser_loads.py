@@ -48,3 +48,17 @@ def fresh_browsers(
 def add_engine_option(parser: argparse.ArgumentParser) -> None:
     """The `--engine` option every browser benchmark takes."""
     parser.add_argument("--engine", choices=ENGINES, default="chromium", help="the browser to measure in")
+
+
+def script_in_fresh_pages(script: str, count: int, engine: str) -> tuple[list[dict], list[str]]:
+    """Run `script` (async WebDriver script, given the client module's URL) once in each of `count`
+    fresh browsers on the harness page; its results, and the requests that tried to leave loopback."""
+    results = []
+    with served() as (server, trap):
+        for driver in fresh_browsers(trap, count, engine=engine):
+            driver.get(server.url + "test-pages/harness.html")
+            result = driver.execute_async_script(script, server.url + "static/ruvllm.js")
+            if "error" in result:
+                raise SystemExit(result["error"])
+            results.append(result)
+        return results, trap.page_requests()

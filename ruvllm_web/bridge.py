@@ -13,15 +13,18 @@ simply the first message in the queue, and later calls name the same handle.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ruvllm_web import self_benchmark
 from ruvllm_web._version import __version__
+from ruvllm_web.encoder.sentence_encoder import MAX_TEXT_CHARS, REQUIRED_FILES, SentenceEncoder
 from ruvllm_web.hnsw_router import HnswRouter
 from ruvllm_web.intelligent import IntelligentLLM
 from ruvllm_web.micro_lora import MicroLoRA
@@ -30,7 +33,7 @@ from ruvllm_web.scoped_lora import ScopedLoRA
 from ruvllm_web.snapshot import JS_SAFE_INTEGER
 from ruvllm_web.sona import SonaConfig, SonaInstant
 from ruvllm_web.starter_patterns import add_starter_library as _add_starter_library
-from ruvllm_web.starter_patterns import starter_task_types
+from ruvllm_web.starter_patterns import starter_patterns, starter_task_types
 from ruvllm_web.text_embedder import TextEmbedder
 from ruvllm_web.trajectory import TrajectoryBuffer
 from ruvllm_web.validation import as_int, as_text, as_vector
@@ -39,6 +42,47 @@ from ruvllm_web.validation import as_int, as_text, as_vector
 MAX_VECTOR_LENGTH = 1 << 20
 #: Largest handle number a client may choose.
 MAX_HANDLE = 2**31 - 1
+#: build.py writes this file into the model folder: the starter library's texts, in
+#: ``starter_patterns()`` order, encoded there once by this package's SentenceEncoder on CPython
+#: (little-endian float32, one row per text), so that a page seeding an engine with the encoder
+#: does not run 482 texts through the model.
+STARTER_VECTORS = "starter-vectors.f32"
+
+
+class WorkerEncoder(SentenceEncoder):
+    """A SentenceEncoder that answers the starter library's texts from ``STARTER_VECTORS``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A model folder, as for :class:`SentenceEncoder`, holding ``STARTER_VECTORS``.
+
+    Raises
+    ------
+    ValueError
+        As :class:`SentenceEncoder`, or if ``STARTER_VECTORS`` is missing, is not
+        ``len(starter_patterns()) x dim`` float32 values, or holds a non-finite value.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__(path)
+        file = Path(path) / STARTER_VECTORS
+        if not file.is_file():
+            raise ValueError(f"{file} is missing (build.py dist writes it next to the model)")
+        self._starter_texts = [pattern.text for pattern in starter_patterns()]
+        vectors = np.fromfile(file, dtype="<f4")
+        if vectors.size != len(self._starter_texts) * self.dim or not np.isfinite(vectors).all():
+            raise ValueError(
+                f"{file} holds {vectors.size} values, expected {len(self._starter_texts)} x {self.dim} finite "
+                "float32s: rebuild with build.py dist"
+            )
+        self._starter_vectors = vectors.astype(np.float32).reshape(-1, self.dim)
+
+    def encode(self, texts: str | Sequence[str]) -> np.ndarray:
+        """As :meth:`SentenceEncoder.encode`; exactly the starter library's texts come from the file."""
+        if isinstance(texts, list) and len(texts) == len(self._starter_texts) and texts == self._starter_texts:
+            return self._starter_vectors.copy()
+        return super().encode(texts)
 
 
 def _router(config: dict[str, Any] | None = None, seed: int = 0) -> HnswRouter:
@@ -57,6 +101,8 @@ FACTORIES: dict[str, Callable[..., Any]] = {
     "ScopedLoRA": ScopedLoRA,
     "SonaInstant": _sona,
     "TextEmbedder": lambda dim=384: TextEmbedder(dim),
+    # A model folder in the worker's own file system, where the worker writes the files it fetched.
+    "SentenceEncoder": WorkerEncoder,
     "TrajectoryBuffer": TrajectoryBuffer,
 }
 #: What ``load`` can restore from a snapshot, by class name.
@@ -166,15 +212,44 @@ def time_invoke(handle: int, method: str, repeats: int, *args: Any) -> list[floa
 
 
 def add_starter_library(handle: int, embedder_handle: int) -> int:
-    """Add the starter library, embedded by the TextEmbedder under ``embedder_handle``, to the object under ``handle``.
+    """Add the starter library, embedded by the embedder under ``embedder_handle``, to the object under ``handle``.
 
-    Returns the number of patterns added; see :func:`ruvllm_web.starter_patterns.add_starter_library`.
+    The embedder is a TextEmbedder or a SentenceEncoder. Returns the number of patterns added;
+    see :func:`ruvllm_web.starter_patterns.add_starter_library`.
     """
     target = _object(handle)
     embedder = _object(embedder_handle)
-    if not isinstance(embedder, TextEmbedder):
-        raise TypeError(f"handle {embedder_handle} is a {type(embedder).__name__}, not a TextEmbedder")
+    if not isinstance(embedder, (TextEmbedder, SentenceEncoder)):
+        raise TypeError(
+            f"handle {embedder_handle} is a {type(embedder).__name__}, not a TextEmbedder or SentenceEncoder"
+        )
     return _add_starter_library(target, embedder)
+
+
+def encoder_files() -> list[str]:
+    """The files of a model folder a WorkerEncoder reads (the worker fetches these)."""
+    return [*REQUIRED_FILES, STARTER_VECTORS]
+
+
+def encode_texts(handle: int, texts: object) -> np.ndarray:
+    """The SentenceEncoder under ``handle`` on a list of texts: the ``(n, dim)`` vectors, row after row.
+
+    One flat float32 array, so that it crosses to the page as one Float32Array, which the
+    client cuts into ``n`` vectors. Raises as :meth:`SentenceEncoder.encode` on a list.
+    """
+    if not isinstance(texts, list):
+        raise TypeError(f"texts must be a list of str, got {type(texts).__name__}")
+    return _encoder(handle).encode(texts).reshape(-1)
+
+
+def invoke_text(handle: int, encoder_handle: int, method: str, text: object, *args: Any) -> Any:
+    """``invoke(handle, method, v, *args)`` where ``v`` is ``text`` embedded by the SentenceEncoder under ``encoder_handle``.
+
+    The text is embedded first: a text the encoder refuses (not a string, empty, too long)
+    raises before the object under ``handle`` is touched.
+    """
+    _object(handle)
+    return invoke(handle, method, _encoder(encoder_handle).encode(as_text(text, "text", MAX_TEXT_CHARS)), *args)
 
 
 def run_benchmark(kind: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -258,6 +333,13 @@ def _new_handle(handle: object) -> int:
     return number
 
 
+def _encoder(handle: object) -> SentenceEncoder:
+    target = _object(handle)
+    if not isinstance(target, SentenceEncoder):
+        raise TypeError(f"handle {handle} is a {type(target).__name__}, not a SentenceEncoder")
+    return target
+
+
 def _object(handle: object) -> Any:
     number = as_int(handle, "handle", 1, MAX_HANDLE)
     if number not in _objects:
@@ -289,5 +371,6 @@ def _keywords(kwargs: object) -> dict[str, Any]:
 #: The functions the worker may call by name.
 CALLS = (
     "version_info", "l2_normalize", "create", "load", "replace", "invoke", "forward_buffers", "free", "tick_all", "scratch_vector",
-    "time_invoke", "add_starter_library", "starter_task_types", "run_benchmark",
+    "time_invoke", "add_starter_library", "starter_task_types", "run_benchmark", "encoder_files", "encode_texts",
+    "invoke_text",
 )

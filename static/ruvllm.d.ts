@@ -315,6 +315,52 @@ export class TextEmbedderWasm extends EngineObject {
   embed(text: string): Promise<Float32Array>;
 }
 
+/** Download progress of a SentenceEncoderWasm's model. */
+export interface ModelProgress {
+  stage: "model";
+  /** 0..1: bytes fetched over the model's bytes; 1 once the model is loaded. */
+  fraction: number;
+  loaded: number;
+  total: number;
+  detail: string;
+}
+
+/** What `SentenceEncoderWasm.load()` resolves to. */
+export interface ModelLoadInfo {
+  modelBytes: number;
+  heapBytesBefore: number;
+  heapBytesAfter: number;
+}
+
+/** Options of `new SentenceEncoderWasm()`. */
+export interface SentenceEncoderOptions {
+  /** Called as the model's files arrive, and once more (fraction 1, detail "ready") when it is loaded. */
+  onProgress?: (progress: ModelProgress) => void;
+  /** The model folder on this page's origin (default: ../models/all-MiniLM-L6-v2/ relative to this library). */
+  modelUrl?: string | URL;
+}
+
+/**
+ * Sentence embeddings (all-MiniLM-L6-v2, run by numpy in the worker; CPython's `SentenceEncoder`
+ * gives the same vectors). The constructor returns at once; the model (~90 MB, built by
+ * `build.py dist` into dist/models/) is fetched from the page's origin on first use, each file
+ * verified against its pinned sha256. A missing or corrupt file rejects that call; the next tries again.
+ */
+export class SentenceEncoderWasm extends EngineObject {
+  constructor(options?: SentenceEncoderOptions);
+  /** 384. */
+  readonly dim: number;
+  /**
+   * Fetch and load the model now, unless done (encode does it on first use). Resolves to the bytes
+   * of the model files and the worker's WebAssembly heap size before and after building the encoder.
+   */
+  load(): Promise<ModelLoadInfo>;
+  /** A unit-length vector. Rejects for a non-string, more than 4096 characters, or nothing to embed. */
+  encode(text: string): Promise<Float32Array>;
+  /** One unit-length vector per text (at most 4096 texts), each equal to `encode(text)`. */
+  encodeBatch(texts: string[]): Promise<Float32Array[]>;
+}
+
 /** Per-stage wall time of the last `process` call, microseconds. */
 export interface StageTimings {
   loraUs: number;
@@ -324,19 +370,27 @@ export interface StageTimings {
 }
 
 /** The integrated engine: route -> LoRA -> SONA learning. */
+/** A vector of the engine's dimension, or (once `setEncoder` gave the engine an encoder) a text. */
+export type Input = Float32Array | string;
+
 export class IntelligentLLMWasm extends EngineObject {
   constructor(config?: IntelligentConfigWasm);
   readonly dim: number;
+  /**
+   * Synchronous. Let the methods below take text (`Input`), embedded by `encoder` in the worker;
+   * null to stop. Throws for another init()'s encoder or another dimension.
+   */
+  setEncoder(encoder: SentenceEncoderWasm | null): void;
   /** Route the input, adapt it and (with a quality in [0, 1]) learn; resolves to the adapted vector. */
-  process(input: Float32Array, context?: string, quality?: number): Promise<Float32Array>;
-  route(input: Float32Array): Promise<RoutingResult>;
+  process(input: Input, context?: string, quality?: number): Promise<Float32Array>;
+  route(input: Input): Promise<RoutingResult>;
   lastResult(): Promise<RoutingResult | null>;
-  adapt(input: Float32Array, quality: number): Promise<AdaptationResult>;
-  addPattern(embedding: Float32Array, agent: string, taskType: string, description?: string): Promise<number>;
-  learnPattern(embedding: Float32Array, agent: string, taskType: string, description: string, quality: number): Promise<number>;
+  adapt(input: Input, quality: number): Promise<AdaptationResult>;
+  addPattern(embedding: Input, agent: string, taskType: string, description?: string): Promise<number>;
+  learnPattern(embedding: Input, agent: string, taskType: string, description: string, quality: number): Promise<number>;
   recordOutcome(success: boolean): Promise<number>;
   /** Embed and add the starter library; resolves to the number of patterns added. */
-  addStarterLibrary(embedder: TextEmbedderWasm): Promise<number>;
+  addStarterLibrary(embedder: TextEmbedderWasm | SentenceEncoderWasm): Promise<number>;
   /** Stage timings of the last `process` call (all 0 before the first; not saved in snapshots). */
   lastTimings(): Promise<StageTimings>;
   tick(): Promise<Record<string, unknown> | null>;

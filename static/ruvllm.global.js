@@ -186,6 +186,8 @@
       this.pending = new Map();
       this.closedWith = null;
       this.onTick = null;
+      /** @type {Map<number, Function>} model download progress listeners, by encoder handle */
+      this.onModelProgress = new Map();
     }
 
     /**
@@ -238,6 +240,11 @@
       const message = event.data;
       if (message.type === "tick") {
         if (this.onTick) this.onTick(message);
+        return;
+      }
+      if (message.type === "model-progress") {
+        const listener = this.onModelProgress.get(message.handle);
+        if (listener) listener(message);
         return;
       }
       const waiter = this.pending.get(message.id);
@@ -706,6 +713,16 @@
     }
   }
 
+  /** Refuse an embedder of another init() or dimension for `engine`. */
+  function checkSameEngine(embedder, engine) {
+    if (embedder._connection !== engine._connection) {
+      throw new Error("embedder belongs to an earlier init(); create it again");
+    }
+    if (embedder.dim !== engine.dim) {
+      throw new Error(`embedder makes ${embedder.dim}-dim vectors, the engine expects ${engine.dim}`);
+    }
+  }
+
   /** Refuse snapshot data that is not bytes before it crosses. @param {unknown} data */
   function checkSnapshot(data) {
     if (!(data instanceof Uint8Array)) {
@@ -965,6 +982,103 @@
     async embed(text) {
       checkText(text, "text");
       return this._invoke("embed", [text], this.dim);
+    }
+  }
+
+  /** Most texts one `encodeBatch` call takes (bounds the request and its answer). */
+  const MAX_BATCH = 4096;
+
+  /**
+   * Sentence embeddings in the worker: all-MiniLM-L6-v2 run by numpy, the vectors CPython's
+   * `SentenceEncoder` gives. The constructor returns at once; the model (~90 MB) is fetched from
+   * this page's origin on first use (or `load()`), verified against build.py's sha256 pins, and
+   * `onProgress` hears how far the download is. Other engine calls keep being served meanwhile.
+   */
+  class SentenceEncoderWasm extends EngineObject {
+    /** @param {import("./ruvllm").SentenceEncoderOptions} [options] */
+    constructor(options = {}) {
+      if (options === null || typeof options !== "object") {
+        throw new TypeError(`options must be an object, got ${describe(options)}`);
+      }
+      const { onProgress = null, modelUrl = null } = options;
+      if (onProgress !== null && typeof onProgress !== "function") {
+        throw new TypeError(`onProgress must be a function, got ${describe(onProgress)}`);
+      }
+      if (modelUrl !== null && typeof modelUrl !== "string" && !(modelUrl instanceof URL)) {
+        throw new TypeError(`modelUrl must be a string or URL, got ${describe(modelUrl)}`);
+      }
+      const opened = requireConnection();
+      super("SentenceEncoder", null, opened.nextHandle++); // created by the worker once the files are in
+      this.dim = 384;
+      this._onProgress = onProgress;
+      this._modelUrl = String(modelUrl || new URL("../models/all-MiniLM-L6-v2/", baseUrl || global.location.href));
+      /** @type {Promise<void> | null} */
+      this._loading = null;
+    }
+
+    /**
+     * Fetch, verify and load the model unless done already; encode() does it on first use. A
+     * failed load (missing or corrupt file) rejects, and the next call tries again. Resolves to
+     * the bytes of the files loaded and the worker's WebAssembly heap before and after the load.
+     * @returns {Promise<{modelBytes: number, heapBytesBefore: number, heapBytesAfter: number}>}
+     */
+    load() {
+      if (!this._loading) {
+        const report = this._onProgress;
+        this._loading = this._request(async (opened) => {
+          if (report) {
+            opened.onModelProgress.set(this._handle, (message) => report({
+              stage: "model", fraction: message.total ? message.loaded / message.total : 1,
+              loaded: message.loaded, total: message.total, detail: message.detail,
+            }));
+          }
+          try {
+            await opened.send("fetch_model", [this._handle, this._modelUrl]);
+          } finally {
+            opened.onModelProgress.delete(this._handle);
+          }
+          const loaded = await opened.send("load_encoder", [this._handle]);
+          if (report) report({ stage: "model", fraction: 1, loaded: loaded.modelBytes, total: loaded.modelBytes, detail: "ready" });
+          return loaded;
+        });
+        this._loading.catch(() => {
+          this._loading = null;
+        });
+      }
+      return this._loading;
+    }
+
+    /** @param {string} text @returns {Promise<Float32Array>} its unit-length vector */
+    async encode(text) {
+      checkText(text, "text");
+      await this.load();
+      return this._invoke("encode", [text], this.dim);
+    }
+
+    /** @param {string[]} texts @returns {Promise<Float32Array[]>} one unit-length vector per text */
+    async encodeBatch(texts) {
+      if (!Array.isArray(texts)) {
+        throw new TypeError(`texts must be an Array of strings, got ${describe(texts)}`);
+      }
+      if (texts.length > MAX_BATCH) {
+        throw new Error(`texts has ${texts.length} items, at most ${MAX_BATCH} allowed`);
+      }
+      texts.forEach((text, i) => checkText(text, `texts[${i}]`));
+      if (texts.length === 0) return [];
+      await this.load();
+      const flat = await this._call("encode_texts", [this._handle, texts], texts.length * this.dim);
+      return texts.map((_, i) => flat.slice(i * this.dim, (i + 1) * this.dim));
+    }
+
+    /** Release the model in the worker (a model never loaded holds nothing there). */
+    async free() {
+      const loading = this._loading;
+      if (!loading || !(await loading.then(() => true, () => false))) {
+        this._loading = Promise.reject(new Error("this SentenceEncoderWasm was freed"));
+        this._loading.catch(() => {});
+        return undefined;
+      }
+      return this._call("free", [this._handle]);
     }
   }
 
@@ -1233,22 +1347,39 @@
       super("IntelligentLLM", { config: options }, restored ? restored.handle : null);
       this.dim = restored ? restored.dim : options.router.dim;
       this._persistence = store;
+      /** @type {SentenceEncoderWasm | null} what embeds text inputs (setEncoder) */
+      this._encoder = null;
       if (store) store.owner = this;
+    }
+
+    /**
+     * Let `process`, `route`, `adapt`, `addPattern` and `learnPattern` take text: each embeds it
+     * with `encoder` in the worker (the model loads on the first such call).
+     * @param {SentenceEncoderWasm | null} encoder null to take text no more
+     */
+    setEncoder(encoder) {
+      if (encoder !== null) {
+        if (!(encoder instanceof SentenceEncoderWasm)) {
+          throw new TypeError(`encoder must be a SentenceEncoderWasm or null, got ${describe(encoder)}`);
+        }
+        checkSameEngine(encoder, this);
+      }
+      this._encoder = encoder;
     }
 
     /** @returns {Promise<Float32Array>} the adapted vector */
     async process(input, context = "", quality) {
       this._checkInput(input, "input");
       checkText(context, "context");
-      const args = [input, context];
+      const args = [context];
       if (quality !== undefined && quality !== null) args.push(checkNumber(quality, "quality", 0, 1));
-      return this._changed(this._invoke("process", args, this.dim));
+      return this._changed(this._withInput("process", input, args, this.dim));
     }
 
     /** @returns {Promise<object>} the routing decision, without learning */
     async route(input) {
       this._checkInput(input, "input");
-      return camel(await this._invoke("route", [input]));
+      return camel(await this._withInput("route", input, []));
     }
 
     /** The routing decision of the last `process` or `route` call, or null (camelCase keys). */
@@ -1260,7 +1391,7 @@
     async adapt(input, quality) {
       this._checkInput(input, "input");
       checkNumber(quality, "quality", 0, 1);
-      return camel(await this._changed(this._invoke("adapt", [input, quality])));
+      return camel(await this._changed(this._withInput("adapt", input, [quality])));
     }
 
     /** @returns {Promise<number>} the new pattern's id */
@@ -1269,7 +1400,7 @@
       checkText(agent, "agent");
       checkText(taskType, "taskType");
       checkText(description, "description");
-      return this._changed(this._invoke("add_pattern", [embedding, agent, taskType, description]));
+      return this._changed(this._withInput("add_pattern", embedding, [agent, taskType, description]));
     }
 
     /** @returns {Promise<number>} the reinforced or new pattern's id */
@@ -1279,24 +1410,20 @@
       checkText(taskType, "taskType");
       checkText(description, "description");
       checkNumber(quality, "quality", 0, 1);
-      return this._changed(this._invoke("learn_pattern", [embedding, agent, taskType, description, quality]));
+      return this._changed(this._withInput("learn_pattern", embedding, [agent, taskType, description, quality]));
     }
 
     /**
      * Embed the starter library with `embedder` and add it as patterns (a restored engine already has them).
-     * @param {TextEmbedderWasm} embedder of this engine's dimension
+     * @param {TextEmbedderWasm | SentenceEncoderWasm} embedder of this engine's dimension
      * @returns {Promise<number>} how many patterns were added
      */
     async addStarterLibrary(embedder) {
-      if (!(embedder instanceof TextEmbedderWasm)) {
-        throw new TypeError(`embedder must be a TextEmbedderWasm, got ${describe(embedder)}`);
+      if (!(embedder instanceof TextEmbedderWasm || embedder instanceof SentenceEncoderWasm)) {
+        throw new TypeError(`embedder must be a TextEmbedderWasm or SentenceEncoderWasm, got ${describe(embedder)}`);
       }
-      if (embedder._connection !== this._connection) {
-        throw new Error("embedder belongs to an earlier init(); create it again");
-      }
-      if (embedder.dim !== this.dim) {
-        throw new Error(`embedder makes ${embedder.dim}-dim vectors, the engine expects ${this.dim}`);
-      }
+      checkSameEngine(embedder, this);
+      if (embedder instanceof SentenceEncoderWasm) await embedder.load();
       return this._changed(this._call("add_starter_library", [this._handle, embedder._handle]));
     }
 
@@ -1371,11 +1498,29 @@
       const llm = await loadInto(IntelligentLLMWasm, "IntelligentLLM", data, extra);
       llm.dim = await llm._invoke("dim");
       llm._persistence = null;
+      llm._encoder = null;
       return llm;
     }
 
+    /** An input is a vector of this engine's dimension, or a text when the engine has an encoder. */
     _checkInput(value, name) {
-      checkVector(value, name, this.dim);
+      if (typeof value !== "string") {
+        checkVector(value, name, this.dim);
+      } else if (!this._encoder) {
+        throw new TypeError(`${name} is a string: give the engine an encoder first (setEncoder(new SentenceEncoderWasm()))`);
+      } else {
+        checkText(value, name);
+      }
+    }
+
+    /** Call `method(input, ...rest)`; a text input is embedded by the encoder in the worker on the way. */
+    async _withInput(method, input, rest, outLength) {
+      if (typeof input !== "string") {
+        return this._invoke(method, [input, ...rest], outLength);
+      }
+      const encoder = this._encoder;
+      await encoder.load();
+      return this._call("invoke_text", [this._handle, encoder._handle, method, input, ...rest], outLength);
     }
 
     _changed(promise) {
@@ -1413,9 +1558,9 @@
   }
 
   answerWithPromises([
-    EngineObject, TextEmbedderWasm, IntelligentLLMWasm, HnswRouterWasm, MicroLoraWasm, SonaInstantWasm,
+    EngineObject, TextEmbedderWasm, SentenceEncoderWasm, IntelligentLLMWasm, HnswRouterWasm, MicroLoraWasm, SonaInstantWasm,
     WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer,
-  ], ["get_input_ptr", "get_output_ptr", "scope_name"]);
+  ], ["get_input_ptr", "get_output_ptr", "scope_name", "setEncoder"]);
 
   global.RuvLLM = {
     init,
@@ -1427,6 +1572,7 @@
     runBenchmark,
     STARTER_AGENTS,
     TextEmbedderWasm,
+    SentenceEncoderWasm,
     IntelligentConfigWasm,
     IntelligentLLMWasm,
     HnswRouterConfigWasm,

@@ -22,6 +22,7 @@ export const {
   runBenchmark,
   STARTER_AGENTS,
   TextEmbedderWasm,
+  SentenceEncoderWasm,
   IntelligentConfigWasm,
   IntelligentLLMWasm,
   HnswRouterConfigWasm,

@@ -44,7 +44,7 @@ def test_more_calls_in_flight_than_the_arena_holds_all_answer_right(fresh, serve
 EVERY_METHOD = """
   await init({ tickIntervalMs: 0 });
   // Members the types declare synchronous: the zero-allocation views and the operator names.
-  const synchronous = new Set(["get_input_ptr", "get_output_ptr", "scope_name"]);
+  const synchronous = new Set(["get_input_ptr", "get_output_ptr", "scope_name", "setEncoder"]);
   const classes = { TextEmbedderWasm: lib.TextEmbedderWasm, IntelligentLLMWasm, HnswRouterWasm, MicroLoraWasm,
                     SonaInstantWasm, WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer };
   const threw = [];

@@ -17,11 +17,13 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 import build  # noqa: E402
+from ruvllm_web import SentenceEncoder, bridge, starter_patterns  # noqa: E402
 
 NUMPY = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
 NUMPY_SHA = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
@@ -86,10 +88,21 @@ def test_offline_build_from_a_good_cache(tmp_path: Path, good_files: Path) -> No
             assert vendored.read_bytes() == archive.extractfile(member).read()
     model = tmp_path / "dist" / "models" / build.MODEL_NAME
     placed = sorted(str(p.relative_to(model)) for p in model.rglob("*") if p.is_file())
-    assert placed == sorted([*build.MODEL_FILES, "NOTICE"])
+    assert placed == sorted([*build.MODEL_FILES, "NOTICE", build.MODEL_MANIFEST, build.STARTER_VECTORS])
+    manifest = json.loads((model / build.MODEL_MANIFEST).read_text())
+    assert manifest["name"] == build.MODEL_NAME
+    assert sorted(manifest["files"]) == sorted([*build.MODEL_FILES, build.STARTER_VECTORS])
+    # The starter library's vectors: this package's encoder on the placed model, pinned like the rest.
+    assert build.STARTER_VECTORS == bridge.STARTER_VECTORS
+    vectors = np.fromfile(model / build.STARTER_VECTORS, dtype="<f4").reshape(-1, 384)
+    expected = SentenceEncoder(model).encode([pattern.text for pattern in starter_patterns()])
+    np.testing.assert_allclose(vectors, expected, atol=1e-6)  # the same code, BLAS's thread split aside
+    pin = manifest["files"][build.STARTER_VECTORS]
+    assert pin == {"sha256": build.sha256_of(model / build.STARTER_VECTORS), "size": vectors.nbytes}
     with zipfile.ZipFile(cache / "downloads" / build.MODEL_WHEEL) as wheel:
         for name, digest in build.MODEL_FILES.items():
             assert build.sha256_of(model / name) == digest
+            assert manifest["files"][name] == {"sha256": digest, "size": (model / name).stat().st_size}
             assert (model / name).read_bytes() == wheel.read(build.MODEL_WHEEL_DIR + name)
     assert "Apache License, Version 2.0" in " ".join((model / "NOTICE").read_text().split())
     assert "license: apache-2.0" in (model / "README.md").read_text()

@@ -1,6 +1,12 @@
-"""The engine's worker bridge inside real Pyodide: versions and a numpy round trip."""
+"""The engine's worker bridge inside real Pyodide: versions, a numpy round trip, text through the encoder."""
 
+import json
+
+import numpy as np
 from pytest_pyodide import run_in_pyodide
+
+from ruvllm_web import SentenceEncoder
+from tests.pyodide.test_sentence_encoder_pyodide import FIXTURES, MODELS, PICKS, mount_models
 
 
 @run_in_pyodide(packages=["numpy", "ruvllm_web"], pytest_assert_rewrites=False)
@@ -59,3 +65,37 @@ def test_worker_forward_path_allocates_nothing_per_call(selenium):
         assert peak - start < 16384, peak - start  # transient workspace of one call, not 2000
     finally:
         bridge.free(handle)
+
+
+@run_in_pyodide(packages=["numpy", "ruvllm_web"], pytest_assert_rewrites=False)
+def route_text_in_pyodide(selenium, texts):
+    from ruvllm_web import bridge
+
+    bridge.create(1, "SentenceEncoder", {"path": "/models/all-MiniLM-L6-v2"})
+    bridge.create(2, "IntelligentLLM", None)
+    try:
+        bridge.invoke_text(2, 1, "add_pattern", "write a python function that parses dates", "Coder", "code")
+        bridge.invoke_text(2, 1, "add_pattern", "find papers about protein folding", "Researcher", "research")
+        agent = bridge.invoke_text(2, 1, "route", "implement a helper method converting timestamps")["agent"]
+        saved = bridge.invoke(2, "save")
+        try:
+            bridge.invoke_text(2, 1, "process", "", "ctx", 0.9)
+            refused = None
+        except ValueError as error:
+            refused = str(error)
+        return agent, refused, bridge.invoke(2, "save") == saved, bridge.encode_texts(1, texts).tobytes()
+    finally:
+        bridge.free(1)
+        bridge.free(2)
+
+
+def test_the_bridge_routes_text_in_pyodide(selenium) -> None:
+    # The calls worker.js makes for an IntelligentLLMWasm given text: same vectors as CPython.
+    texts = [json.loads((FIXTURES / "vectors.json").read_text())["texts"][i] for i in PICKS[:4]]
+    mount_models(selenium)
+    agent, refused, unchanged, data = route_text_in_pyodide(selenium, texts)
+    assert agent == "Coder"
+    assert refused.startswith("text has nothing to embed") and unchanged
+    flat = np.frombuffer(data, dtype=np.float32)
+    on_cpython = SentenceEncoder(MODELS / "all-MiniLM-L6-v2").encode(texts).reshape(-1)
+    assert np.abs(flat - on_cpython).max() <= 1e-5

@@ -1,5 +1,5 @@
 // Calls the types must refuse (this file is expected NOT to type-check).
-import { IntelligentLLMWasm, WasmMicroLoRA, runBenchmark } from "../../static/ruvllm.js";
+import { IntelligentLLMWasm, SentenceEncoderWasm, WasmMicroLoRA, runBenchmark } from "../../static/ruvllm.js";
 
 export async function misuse(): Promise<void> {
   const llm = new IntelligentLLMWasm();
@@ -11,4 +11,8 @@ export async function misuse(): Promise<void> {
   await runBenchmark("lora", { size: 1000 });
   const recall: number = (await runBenchmark("lora")).recallAtK;
   console.log(recall);
+  const encoder = new SentenceEncoderWasm({ onProgress: "log" });
+  const vectors: Float32Array = await encoder.encodeBatch(["a", "b"]);
+  llm.setEncoder(lora);
+  console.log(vectors, await encoder.encode(["a"]));
 }

@@ -8,9 +8,11 @@ import init, {
   WasmScopedLoRA,
   WasmTrajectoryBuffer,
   TextEmbedderWasm,
+  SentenceEncoderWasm,
   STARTER_AGENTS,
   starterTaskTypes,
   runBenchmark,
+  type ModelProgress,
   type RoutingResult,
   type StageTimings,
 } from "../../static/ruvllm.js";
@@ -95,4 +97,25 @@ export async function demoPage(request: string): Promise<StageTimings> {
   console.log(lora.forwardP50Us, lora.forwardIntoP50Us, lora.adaptP50Us, lora.repeats, lora.dim);
   await runBenchmark("lora");
   return timings;
+}
+
+/** The README's JavaScript example: an engine that takes text, and the encoder on its own. */
+export async function readmeText(): Promise<Float32Array[]> {
+  await init({ onProgress: (p) => console.log(p.stage, p.fraction), persist: "my-app" });
+  const llm = new IntelligentLLMWasm();
+  const encoder = new SentenceEncoderWasm({ onProgress: (p: ModelProgress) => console.log(p.detail, p.fraction) });
+  llm.setEncoder(encoder);
+  await llm.addPattern("write a python function that parses dates", "coder", "code_generation", "write a function");
+  const adapted: Float32Array = await llm.process("implement a helper converting timestamps", "user query", 0.9);
+  const route = await llm.lastResult();
+  await llm.learnPattern("look over my pull request", "reviewer", "code_review", "review this", 1.0);
+  console.log(route?.agent, adapted.length, JSON.parse(await llm.stats()).totalPatterns);
+  const added: number = await llm.addStarterLibrary(encoder);
+  const info = await encoder.load();
+  console.log(added, info.heapBytesAfter - info.heapBytesBefore, info.modelBytes, encoder.dim);
+  llm.setEncoder(null);
+  const one: Float32Array = await encoder.encode("route this");
+  const own = new SentenceEncoderWasm({ modelUrl: new URL("./models/all-MiniLM-L6-v2/", location.href) });
+  await own.free();
+  return [one, ...(await encoder.encodeBatch(["first text", "second text"]))];
 }

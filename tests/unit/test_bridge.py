@@ -1,9 +1,13 @@
 """The worker bridge on CPython: the calls the JS side relies on, and their refusals."""
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from ruvllm_web import STARTER_AGENTS, TextEmbedder, __version__, bridge, starter_patterns
+from ruvllm_web import STARTER_AGENTS, SentenceEncoder, TextEmbedder, __version__, bridge, starter_patterns
+from ruvllm_web.encoder.sentence_encoder import REQUIRED_FILES
 from ruvllm_web.intelligent import IntelligentLLM
 
 
@@ -194,3 +198,83 @@ def test_last_timings_through_invoke() -> None:
     assert bridge.invoke(1, "last_timings")["total_us"] == 0.0
     bridge.invoke(1, "process", np.ones(8, dtype=np.float32), "x", 1.0)
     assert bridge.invoke(1, "last_timings")["total_us"] > 0.0
+
+
+@pytest.fixture(scope="module")
+def model_folder() -> str:
+    folder = Path(__file__).resolve().parents[2] / "dist" / "models" / "all-MiniLM-L6-v2"
+    if not (folder / "model.safetensors").is_file():
+        raise pytest.UsageError(f"{folder} is missing: run `python build.py dist` (./dev test does) first")
+    return str(folder)
+
+
+def test_sentence_encoder_by_handle(model_folder) -> None:
+    # The worker writes the files it fetched into a folder and creates the encoder from it.
+    assert bridge.encoder_files() == [*REQUIRED_FILES, bridge.STARTER_VECTORS]
+    bridge.create(1, "SentenceEncoder", {"path": model_folder})
+    texts = ["fix the failing login test", "write a haiku"]
+    flat = bridge.encode_texts(1, texts)
+    reference = SentenceEncoder(model_folder).encode(texts)
+    assert flat.dtype == np.float32 and flat.shape == (2 * 384,)
+    np.testing.assert_array_equal(flat.reshape(2, 384), reference)
+    assert bridge.encode_texts(1, []).shape == (0,)
+    with pytest.raises(TypeError, match="texts must be a list of str, got str"):
+        bridge.encode_texts(1, "one text")
+    with pytest.raises(ValueError, match=r"texts\[1\] has nothing to embed"):
+        bridge.encode_texts(1, ["fine", " "])
+    bridge.create(2, "TextEmbedder", {})
+    with pytest.raises(TypeError, match="handle 2 is a TextEmbedder, not a SentenceEncoder"):
+        bridge.encode_texts(2, texts)
+
+
+def test_invoke_text_embeds_then_calls_or_changes_nothing(model_folder) -> None:
+    bridge.create(1, "SentenceEncoder", {"path": model_folder})
+    bridge.create(2, "IntelligentLLM", {})
+    encoder = SentenceEncoder(model_folder)
+    bridge.invoke_text(2, 1, "add_pattern", "write a python function that parses dates", "Coder", "code")
+    bridge.invoke_text(2, 1, "add_pattern", "find papers about protein folding", "Researcher", "research")
+    routed = bridge.invoke_text(2, 1, "route", "implement a helper method converting timestamps")
+    assert routed["agent"] == "Coder"
+    direct = bridge.invoke(2, "route", encoder.encode("implement a helper method converting timestamps"))
+    assert {**routed, "latency_us": 0} == {**direct, "latency_us": 0}
+    before = bridge.invoke(2, "save")
+    for text, error, message in [
+        ("", ValueError, "text has nothing to embed"),
+        (["a list"], TypeError, "text must be a string, got list"),
+        ("x" * 100_001, ValueError, "text has 100001 characters"),
+    ]:
+        with pytest.raises(error, match=message):
+            bridge.invoke_text(2, 1, "process", text, "ctx", 0.9)
+    with pytest.raises(TypeError, match="handle 2 is a IntelligentLLM, not a SentenceEncoder"):
+        bridge.invoke_text(2, 2, "process", "a text")
+    with pytest.raises(ValueError, match="no engine object with handle 9"):
+        bridge.invoke_text(9, 1, "process", "a text")
+    assert bridge.invoke(2, "save") == before
+
+
+def test_add_starter_library_with_a_sentence_encoder(model_folder) -> None:
+    bridge.create(1, "SentenceEncoder", {"path": model_folder})
+    bridge.create(2, "HnswRouter", {})
+    assert bridge.add_starter_library(2, 1) == len(starter_patterns())
+
+
+def test_the_workers_encoder_answers_the_starter_texts_from_its_file(model_folder, tmp_path) -> None:
+    # build.py wrote the file with SentenceEncoder; a changed copy shows the file is what answers.
+    texts = [pattern.text for pattern in starter_patterns()]
+    encoder = bridge.WorkerEncoder(model_folder)
+    np.testing.assert_allclose(encoder.encode(texts), SentenceEncoder(model_folder).encode(texts), atol=1e-6)
+    folder = tmp_path / "model"
+    shutil.copytree(model_folder, folder)
+    vectors = np.fromfile(folder / bridge.STARTER_VECTORS, dtype="<f4").reshape(len(texts), 384)
+    vectors[7] = -vectors[7]
+    vectors.tofile(folder / bridge.STARTER_VECTORS)
+    changed = bridge.WorkerEncoder(folder)
+    np.testing.assert_array_equal(changed.encode(texts), vectors)
+    np.testing.assert_array_equal(changed.encode(texts[:3]), encoder.encode(texts[:3]))  # other lists: the model
+    np.testing.assert_array_equal(changed.encode(texts[0]), SentenceEncoder(folder).encode(texts[0]))
+    vectors[:-1].tofile(folder / bridge.STARTER_VECTORS)
+    with pytest.raises(ValueError, match=r"holds 184704 values, expected 482 x 384 finite float32s"):
+        bridge.WorkerEncoder(folder)
+    (folder / bridge.STARTER_VECTORS).unlink()
+    with pytest.raises(ValueError, match="starter-vectors.f32 is missing"):
+        bridge.WorkerEncoder(folder)
