@@ -3,7 +3,7 @@
 
 import * as lib from "./ruvllm.js";
 import { byId, formatPercent, setStatus } from "./demo/dom.js";
-import { loadEngine, showLoadFailure } from "./demo/loading.js";
+import { embedderMode, loadEncoder, loadEngine, MODEL_NAME, showLexicalMode, showLoadFailure } from "./demo/loading.js";
 import { LearningCharts } from "./demo/charts.js";
 import { setUpRouting } from "./demo/routing.js";
 import { persistName, setUpEngineFile } from "./demo/engine-file.js";
@@ -45,14 +45,16 @@ function showCounters(session, stats) {
 }
 
 try {
-  const persist = persistName();
-  const engine = await loadEngine(lib, persist, onTick);
+  const mode = embedderMode();
+  const engine = await loadEngine(lib, persistName(mode), onTick, mode);
+  const kept = Boolean(engine.info.persist && engine.info.persist.enabled);
   /** @type {import("./demo/routing.js").Session} */
   const session = {
     llm: engine.llm,
     embedder: engine.embedder,
+    embedderLabel: engine.encoderLlm ? `the lexical embedder (${MODEL_NAME} loading)` : "the lexical embedder",
     taskTypes: engine.taskTypes,
-    persistent: Boolean(engine.info.persist && engine.info.persist.enabled),
+    persistent: !engine.encoderLlm && kept,
     last: null,
     counters: { routed: 0, good: 0, wrong: 0, corrected: 0 },
   };
@@ -79,6 +81,17 @@ try {
   }
   setStatus(byId("status"), "ready", "ready");
   performance.mark("ruvllm-demo ready");
+  if (engine.encoderLlm) {
+    const llm = engine.encoderLlm;
+    const encoder = await loadEncoder(lib, llm, engine.info);
+    if (encoder) {
+      Object.assign(session, { llm, embedder: encoder, embedderLabel: MODEL_NAME, persistent: kept });
+      await update();
+      performance.mark("ruvllm-demo encoder ready");
+    }
+  } else {
+    showLexicalMode();
+  }
 } catch (error) {
   showLoadFailure(error instanceof Error ? error : new Error(String(error)));
 }

@@ -5,12 +5,18 @@ import { act, byId, setStatus } from "./dom.js";
 
 /** localStorage key of the persistence setting ("off" turns it off; on by default). */
 const SETTING = "ruvllm-web-demo.persist";
-/** IndexedDB name the demo's engine is kept under. */
-export const PERSIST_NAME = "ruvllm-web-demo";
+/**
+ * IndexedDB name the demo's engine is kept under, per embedder: each embedder has its own vector
+ * space, so an engine learned with one must never be restored to route with the other.
+ */
+export const PERSIST_NAMES = { lexical: "ruvllm-web-demo", minilm: "ruvllm-web-demo-minilm" };
 
-/** @returns {string | null} the name to persist under, or null when the visitor turned it off */
-export function persistName() {
-  return localStorage.getItem(SETTING) === "off" ? null : PERSIST_NAME;
+/**
+ * @param {import("./loading.js").EmbedderMode} mode
+ * @returns {string | null} the name to persist under, or null when the visitor turned it off
+ */
+export function persistName(mode) {
+  return localStorage.getItem(SETTING) === "off" ? null : PERSIST_NAMES[mode];
 }
 
 /**
@@ -24,7 +30,7 @@ export function setUpEngineFile(lib, session, changed) {
   const panel = byId("state-controls");
   const checkbox = /** @type {HTMLInputElement} */ (byId("persist"));
   const picker = /** @type {HTMLInputElement} */ (byId("load-file"));
-  checkbox.checked = persistName() !== null;
+  checkbox.checked = localStorage.getItem(SETTING) !== "off";
   checkbox.addEventListener("change", () => {
     localStorage.setItem(SETTING, checkbox.checked ? "on" : "off");
     setStatus(status, "ready", `Keeping it in this browser is now ${checkbox.checked ? "on" : "off"}; this applies when the page is next loaded.`);

@@ -1,15 +1,18 @@
 // The "Route a request" panel: embed the typed text, route it through the engine, show the
-// decision with its alternatives, nearest patterns and stage timings, and take feedback.
+// decision with its alternatives, nearest patterns, stage timings and the embedder that routed it,
+// and take feedback (given to the engine that routed that request).
 
 import { act, byId, fillList, fillOptions, fillRows, formatPercent, formatUs, setStatus } from "./dom.js";
 
 /**
  * @typedef {object} Session the engine in use (Load restores a file into `llm` in place) and what the page tracks
  * @property {import("../ruvllm").IntelligentLLMWasm} llm
- * @property {import("../ruvllm").TextEmbedderWasm} embedder
+ * @property {import("../ruvllm").TextEmbedderWasm | import("../ruvllm").SentenceEncoderWasm} embedder
+ * @property {string} embedderLabel names the embedder routing now, as the result panel shows it
  * @property {Record<string, string[]>} taskTypes
  * @property {boolean} persistent whether `llm` is kept in this browser
- * @property {{text: string, x: Float32Array, agent: string | null} | null} last the last routed request
+ * @property {{text: string, x: Float32Array, agent: string | null, llm: Session["llm"], persistent: boolean} | null} last
+ *   the last routed request, and the engine that routed it
  * @property {{routed: number, good: number, wrong: number, corrected: number}} counters
  */
 
@@ -69,26 +72,26 @@ export function setUpRouting(session, on) {
       const said = await learn(last);
       feedback.disabled = true; // one piece of feedback per routed request
       input.focus();
-      if (session.persistent) await session.llm.persist();
+      if (last.persistent) await last.llm.persist();
       await on.learned();
-      return `${said}${session.persistent ? " Saved in this browser." : ""}`;
+      return `${said}${last.persistent ? " Saved in this browser." : ""}`;
     });
   };
-  byId("fb-good").addEventListener("click", () => give("recording", async ({ x, agent }) => {
-    await session.llm.adapt(x, 1);
-    await session.llm.recordOutcome(true);
+  byId("fb-good").addEventListener("click", () => give("recording", async ({ x, agent, llm }) => {
+    await llm.adapt(x, 1);
+    await llm.recordOutcome(true);
     session.counters.good++;
     return `Recorded: ${agent} was right.`;
   }));
-  byId("fb-wrong").addEventListener("click", () => give("recording", async ({ x, agent }) => {
-    await session.llm.adapt(x, 0);
-    await session.llm.recordOutcome(false);
+  byId("fb-wrong").addEventListener("click", () => give("recording", async ({ x, agent, llm }) => {
+    await llm.adapt(x, 0);
+    await llm.recordOutcome(false);
     session.counters.wrong++;
     return `Recorded: ${agent} was wrong.`;
   }));
-  byId("fb-correct").addEventListener("click", () => give("learning", async ({ x, text }) => {
-    await session.llm.recordOutcome(false);
-    await session.llm.learnPattern(x, agentSelect.value, taskSelect.value, text, 1.0);
+  byId("fb-correct").addEventListener("click", () => give("learning", async ({ x, text, llm }) => {
+    await llm.recordOutcome(false);
+    await llm.learnPattern(x, agentSelect.value, taskSelect.value, text, 1.0);
     session.counters.corrected++;
     return `Learned: requests like this one go to ${agentSelect.value} (${taskSelect.value}).`;
   }));
@@ -101,16 +104,18 @@ export function setUpRouting(session, on) {
  * @returns {Promise<import("../ruvllm").RoutingResult & {cost: RouteEvent}>}
  */
 async function route(session, text) {
+  const { llm, embedder, embedderLabel, persistent } = session;  // the engine routing now, kept for feedback
   const started = performance.now();
-  const x = await session.embedder.embed(text);
+  const x = await ("encode" in embedder ? embedder.encode(text) : embedder.embed(text));
   const embedded = performance.now();
-  await session.llm.process(x, text);
-  const [result, timings] = await Promise.all([session.llm.lastResult(), session.llm.lastTimings()]);
+  await llm.process(x, text);
+  const [result, timings] = await Promise.all([llm.lastResult(), llm.lastTimings()]);
   if (result === null) throw new Error("the engine kept no routing result for this request");
   const pageUs = 1000 * (performance.now() - started);
-  session.last = { text, x, agent: result.agent };
+  session.last = { text, x, agent: result.agent, llm, persistent };
   session.counters.routed++;
   showRoute(text, result);
+  byId("r-embedder").textContent = embedderLabel;
   fillRows(/** @type {HTMLTableSectionElement} */ (byId("r-timings")), [
     ["embed (in the page's call)", formatUs(1000 * (embedded - started))],
     ["LoRA", formatUs(timings.loraUs)],

@@ -45,6 +45,9 @@ document.addEventListener("securitypolicyviolation", (event) => {
 AMBIGUOUS = "help me with the billing page"
 SIMILAR = "help me with the billing page today"
 MARKUP = '<img src=x onerror="window.__pwned = 1"><b>bold</b>'
+#: The page's setting that routes with the lexical embedder only, as CPython's TextEmbedder does:
+#: these tests compare its routes exactly (tests/browser/test_demo_encoder.py covers the default).
+LEXICAL = "?embedder=lexical"
 
 
 def text(driver, element_id: str) -> str:
@@ -74,6 +77,7 @@ def route(driver, request: str) -> dict:
     assert state == "routed", text(driver, "route-status")
     return {
         "agent": text(driver, "r-agent"),
+        "embedder": text(driver, "r-embedder"),
         "task": text(driver, "r-task"),
         "confidence": float(text(driver, "r-confidence").rstrip(" %")) / 100,
         "alternatives": [li.text.split(":")[0] for li in driver.find_elements(By.CSS_SELECTOR, "#r-alternatives li")],
@@ -140,7 +144,7 @@ def demo(browser, engine, server, downloads):
     run_first_in_new_documents(browser, CSP_LISTENER)
     if engine == "chromium":
         browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    browser.get(server.url)
+    browser.get(server.url + LEXICAL)
     state = wait_for_state(browser, "#status")
     assert state == "ready", text(browser, "status")
     full_page_screenshot(browser, "demo-loaded")
@@ -198,6 +202,8 @@ def test_enter_routes_a_typed_request_like_the_engine_in_cpython(demo, reference
     assert shown["agent"] == expected.agent and shown["task"] == expected.task_type
     assert shown["confidence"] == pytest.approx(expected.confidence, abs=0.001)
     assert shown["alternatives"] == [agent for agent, _ in expected.alternatives]
+    assert shown["embedder"] == "the lexical embedder"
+    assert demo.find_element(By.ID, "embedder").get_attribute("data-state") == "lexical"
     assert [row[:3] for row in shown["neighbors"]] == [[f"#{n.pattern_id}", n.agent, n.task_type] for n in expected.neighbors]
     similarities = [float(row[3]) for row in shown["neighbors"]]
     np.testing.assert_allclose(similarities, [n.similarity for n in expected.neighbors], atol=1e-3)
@@ -434,7 +440,7 @@ def test_turning_persistence_off_starts_fresh_on_the_next_load(demo) -> None:
 
 def test_without_cross_origin_isolation_the_demo_copies_and_routes_alike(demo, plain_server) -> None:
     """Served without COOP/COEP (no SharedArrayBuffer), vectors travel as copies: same routes."""
-    demo.get(plain_server.url)
+    demo.get(plain_server.url + LEXICAL)
     assert wait_for_state(demo, "#status") == "ready", text(demo, "status")
     assert text(demo, "v-isolated") == "no"
     request = "write unit tests for the login form"
