@@ -21,7 +21,7 @@ from selenium.webdriver.support.ui import Select
 from ruvllm_web import IntelligentLLM, SentenceEncoder, TextEmbedder, add_starter_library, starter_patterns
 
 from .conftest import run_first_in_new_documents, wait_for_state
-from .test_demo import CSP_LISTENER, click, nothing_leaves_and_nothing_is_refused, route, steps, text  # noqa: F401
+from .test_demo import CSP_LISTENER, click, nothing_leaves_and_nothing_is_refused, route, settle, steps, text  # noqa: F401
 
 pytestmark = pytest.mark.both_engines
 
@@ -34,6 +34,27 @@ UNSEEN = {
     "webpages appear sluggishly": "Performance",
     "gigabytes vanish overnight": "Performance",
 }
+
+
+#: Installed before any page script: the moment the page says ready (the model's download has
+#: only just been asked for), submit a request once per tab, and note what the embedder status said.
+ROUTE_AT_READY = """
+document.addEventListener("DOMContentLoaded", () => {
+  const status = document.getElementById("status");
+  const seen = new MutationObserver(() => {
+    if (status.dataset.state !== "ready" || sessionStorage.getItem("routed at ready")) return;
+    seen.disconnect();
+    sessionStorage.setItem("routed at ready", "yes");
+    const embedder = document.getElementById("embedder");
+    window.__embedderAtReady = [embedder.dataset.state, embedder.textContent];
+    document.getElementById("request").value = arguments_request;
+    document.getElementById("route-form").requestSubmit();
+  });
+  seen.observe(status, { attributes: true, attributeFilter: ["data-state"] });
+});
+"""
+#: The request ROUTE_AT_READY submits.
+AT_READY = "write unit tests for the login form"
 
 
 def words(request: str) -> set[str]:
@@ -52,23 +73,22 @@ def reference(engine: str) -> tuple[IntelligentLLM, SentenceEncoder]:
 
 @pytest.fixture(scope="module")
 def demo(browser, engine, server):
-    run_first_in_new_documents(browser, CSP_LISTENER)
+    run_first_in_new_documents(browser, CSP_LISTENER + ROUTE_AT_READY.replace("arguments_request", repr(AT_READY)))
     browser.get(server.url)
     assert wait_for_state(browser, "#status") == "ready", text(browser, "status")
     return browser
 
 
 def test_the_lexical_engine_routes_while_the_model_loads(demo) -> None:
-    # The model's download starts once the page is ready, so it is still loading now.
-    assert demo.find_element(By.ID, "embedder").get_attribute("data-state") == "loading"
-    assert text(demo, "embedder").startswith(f"lexical while {MODEL_NAME} loads")
-    request = "write unit tests for the login form"
-    shown = route(demo, request)
-    assert shown["embedder"] == f"the lexical embedder ({MODEL_NAME} loading)"
+    state, said = demo.execute_script("return window.__embedderAtReady")
+    assert (state, said) == ("loading", f"lexical while {MODEL_NAME} loads")
+    assert settle(demo, "route-status") == "routed", text(demo, "route-status")
+    assert text(demo, "r-request") == AT_READY
+    assert text(demo, "r-embedder") == f"the lexical embedder ({MODEL_NAME} loading)"
     lexical, embedder = IntelligentLLM(), TextEmbedder(384)
     add_starter_library(lexical, embedder)
-    lexical.process(embedder.embed(request), request)
-    assert (shown["agent"], shown["task"]) == (lexical.last_result.agent, lexical.last_result.task_type)
+    lexical.process(embedder.embed(AT_READY), AT_READY)
+    assert (text(demo, "r-agent"), text(demo, "r-task")) == (lexical.last_result.agent, lexical.last_result.task_type)
 
 
 def test_the_model_loads_into_its_own_kept_engine(demo) -> None:
