@@ -68,7 +68,7 @@ from ruvllm_web import snapshot
 from ruvllm_web.hnsw_index import FILTER_EXACT_RATIO, HnswIndex
 from ruvllm_web.latency import LatencyWindow
 from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
-from ruvllm_web.three_way import three_way
+from ruvllm_web.three_way import three_way, three_way_count
 from ruvllm_web.validation import as_bool, as_embedding, as_float, as_int, as_quality, as_text
 
 #: ``delta`` of :func:`vote_weight`: the discounted cosine distance below which a
@@ -696,17 +696,15 @@ def _combine(mine: _Pattern, their: _Pattern, base: _Pattern | None, their_time:
     created, last_used = their_time(their.created), their_time(their.last_used)
     if base is None:
         mine.success_rate = _pooled_success_rate(mine, their)
-        usage, successes, failures = (
-            mine.usage_count + their.usage_count, mine.successes + their.successes, mine.failures + their.failures
-        )
+        counts_before = (0, 0, 0)  # both copies added the pattern: each one's counts are all its own
     else:
         mine.success_rate = min(1.0, max(0.0, three_way(mine.success_rate, their.success_rate, base.success_rate)))
-        usage = three_way(mine.usage_count, their.usage_count, base.usage_count)
-        successes = three_way(mine.successes, their.successes, base.successes)
-        failures = three_way(mine.failures, their.failures, base.failures)
+        counts_before = (base.usage_count, base.successes, base.failures)
     # Within [0, the snapshot bound]: two tabs' counts added must still be saveable and exact in JS.
     mine.usage_count, mine.successes, mine.failures = (
-        snapshot.capped(max(0, count)) for count in (usage, successes, failures)
+        three_way_count(m, t, b)
+        for m, t, b in zip((mine.usage_count, mine.successes, mine.failures),
+                           (their.usage_count, their.successes, their.failures), counts_before)
     )
     mine.created, mine.last_used = min(mine.created, created), max(mine.last_used, last_used)
 

@@ -364,12 +364,13 @@ class IntelligentLLM:
         """
         other = IntelligentLLM.load(theirs)
         common = None if base is None else IntelligentLLM.load(base)
-        for engine, name in ((other, "theirs"), (common, "base")):
-            if engine is not None and engine.dim != self.dim:
-                raise ValueError(f"{name} is a {engine.dim}-dim engine, this one is {self.dim}-dim")
         conflicts = []
         for engine, name in ((other, "theirs"), (common, "base")):
-            conflict = "" if engine is None else self.sona.merge_conflict(engine.sona)
+            if engine is None:
+                continue
+            if engine.dim != self.dim:
+                raise ValueError(f"{name} is a {engine.dim}-dim engine, this one is {self.dim}-dim")
+            conflict = self.sona.merge_conflict(engine.sona)
             if conflict:
                 conflicts.append(f"{name}' adapters have {conflict}")
         # Everything that can fail runs before the first change: a refused merge leaves this engine as it was.

@@ -930,9 +930,7 @@ def _read_counter(name: str, value: object, requests_since_deep: object) -> int 
         if name in ("deep_cursor", "start"):  # pattern ids
             return as_int(value, name, 0, snapshot.JS_SAFE_INTEGER)
         return as_int(value, name, 0, snapshot.MAX_COUNT)
-    except TypeError as error:
-        raise ValueError(f"corrupted SONA state: {error}") from None
-    except ValueError as error:
+    except (TypeError, ValueError) as error:
         raise ValueError(f"corrupted SONA state: {error}") from None
 
 
