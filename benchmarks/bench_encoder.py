@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from ruvllm_web import SentenceEncoder
-from ruvllm_web.row_scores import USES_BLAS, _einsum
+from ruvllm_web.dense import USES_BLAS, c_einsum
 
 PYODIDE = sys.platform == "emscripten"
 DEFAULT_MODEL = "/models/all-MiniLM-L6-v2" if PYODIDE else str(
@@ -95,7 +95,7 @@ def ways(x: np.ndarray, weight: np.ndarray) -> dict[str, Callable[[], object]]:
     """``x W^T`` in each way numpy can compute it (``W`` in PyTorch's ``(out, in)`` layout)."""
     transposed = np.ascontiguousarray(weight.T)
     return {
-        "einsum": lambda: _einsum("ij,kj->ik", x, weight),
+        "einsum": lambda: c_einsum("ij,kj->ik", x, weight),
         "matmul_wT": lambda: x @ weight.T,
         "matmul_pretransposed": lambda: x @ transposed,
     }

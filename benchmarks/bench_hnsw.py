@@ -35,7 +35,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ruvllm_web import HnswIndex
-from ruvllm_web.row_scores import USES_BLAS
+from ruvllm_web.dense import USES_BLAS
 from ruvllm_web.self_benchmark import clustered
 
 EF_VALUES = (12, 14, 15, 16, 24, 32, 64, 128)

@@ -58,7 +58,7 @@ What each variant knows
     feedback k-NN
         Exactly the engine's information (seeds, plus each request whose
         route was wrong, with its revealed label) in a plain exact k-NN
-        with the router's vote (:func:`~ruvllm_web.hnsw_router.vote_weight`, ``k = top_k``):
+        with the router's vote (:func:`~ruvllm_web.router.vote_weight`, ``k = top_k``):
         what the engine's machinery adds over memorising its corrections.
     oracle k-NN
         Exact k-NN with the router's vote (``k = top_k``) over the seeds and
@@ -81,7 +81,7 @@ from typing import Protocol
 import numpy as np
 
 from ruvllm_web import HnswRouter, IntelligentConfig, IntelligentLLM, RouterConfig
-from ruvllm_web.hnsw_router import vote_weight
+from ruvllm_web.router import vote_weight
 
 @dataclass(frozen=True)
 class StreamConfig:

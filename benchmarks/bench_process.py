@@ -59,7 +59,7 @@ from typing import Callable
 import numpy as np
 
 from ruvllm_web import IntelligentConfig, IntelligentLLM, SonaConfig
-from ruvllm_web.hnsw_router import vote_weight
+from ruvllm_web.router import vote_weight
 
 DIM = 384
 CLUSTERS = 200

@@ -9,10 +9,10 @@ Two vote rules, measured in the same run on the same data (everything is
 seeded; only the rule differs):
 
 ``engine``
-    The router's :func:`ruvllm_web.hnsw_router.vote_weight`.
+    The router's :func:`ruvllm_web.router.vote_weight`.
 ``linear`` (baseline)
     ``r * max(s, 0)``, the rule before 2026-12-03: similarity times success
-    rate. Swapped in by replacing ``hnsw_router.vote_weight``, which the
+    rate. Swapped in by replacing ``router.vote_weight``, which the
     router looks up on every vote.
 
 Scenarios, each on a fresh :class:`IntelligentLLM` per rule:
@@ -58,7 +58,7 @@ from ruvllm_web import (
     add_starter_library,
     held_out_examples,
 )
-from ruvllm_web import hnsw_router
+from ruvllm_web import router
 
 DIM = 384
 CLUSTERS = 16
@@ -169,18 +169,18 @@ def run_rule() -> dict[str, object]:
 def main(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.parse_args(argv)
-    engine_rule = hnsw_router.vote_weight
+    engine_rule = router.vote_weight
     results = {}
     for name, rule in (("engine", engine_rule), ("linear", linear_vote)):
-        hnsw_router.vote_weight = rule
+        router.vote_weight = rule
         try:
             results[name] = run_rule()
         finally:
-            hnsw_router.vote_weight = engine_rule
+            router.vote_weight = engine_rule
     report = {"benchmark": "bench_votes",
               "runtime": {"python": platform.python_version(), "numpy": np.__version__,
                           "pyodide": sys.platform == "emscripten"},
-              "vote_distance_floor": hnsw_router.VOTE_DISTANCE_FLOOR, "rules": results}
+              "vote_distance_floor": router.VOTE_DISTANCE_FLOOR, "rules": results}
     print(json.dumps(report, indent=1))
     return report
 

@@ -7,8 +7,8 @@ about JavaScript.
 
 from ruvllm_web._version import __version__
 from ruvllm_web.encoder import SentenceEncoder
-from ruvllm_web.hnsw_index import HnswIndex
-from ruvllm_web.hnsw_router import HnswRouter
+from ruvllm_web.hnsw import HnswIndex
+from ruvllm_web.router import HnswRouter
 from ruvllm_web.intelligent import IntelligentConfig, IntelligentLLM
 from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.operators import OperatorCategory, OperatorType, scope_name

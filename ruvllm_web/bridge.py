@@ -25,7 +25,7 @@ import numpy as np
 from ruvllm_web import self_benchmark
 from ruvllm_web._version import __version__
 from ruvllm_web.encoder.sentence_encoder import MAX_TEXT_CHARS, REQUIRED_FILES, SentenceEncoder
-from ruvllm_web.hnsw_router import HnswRouter
+from ruvllm_web.router import HnswRouter
 from ruvllm_web.intelligent import IntelligentLLM
 from ruvllm_web.micro_lora import MicroLoRA
 from ruvllm_web.router_types import RouterConfig

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from ruvllm_web import snapshot
-from ruvllm_web.hnsw_router import HnswRouter
+from ruvllm_web.router import HnswRouter
 from ruvllm_web.router_types import RouterConfig, RoutingResult
 from ruvllm_web.sona import MAX_SEED, AdaptationResult, SonaConfig, SonaInstant
 from ruvllm_web.validation import as_bool, as_embedding, as_int, as_quality, as_text

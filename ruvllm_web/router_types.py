@@ -13,14 +13,14 @@ from ruvllm_web.validation import as_float, as_int
 
 @dataclass(frozen=True)
 class RouterConfig:
-    """Settings of an :class:`~ruvllm_web.hnsw_router.HnswRouter`.
+    """Settings of an :class:`~ruvllm_web.router.HnswRouter`.
 
     Attributes
     ----------
     dim : int
         Embedding length.
     m, ef_construction, ef_search : int
-        HNSW parameters (see :class:`~ruvllm_web.hnsw_index.HnswIndex`).
+        HNSW parameters (see :class:`~ruvllm_web.hnsw.index.HnswIndex`).
         ``ef_construction`` 100, half the index's own default: measured on
         bench_hnsw's 10k and 100k data inside Pyodide, its graph gives at
         least the recall of ef_construction 200 for the same rows scored per
@@ -111,7 +111,7 @@ class PatternRecord:
 class RoutingNeighbor:
     """One pattern that voted on a route: its similarity, vote weight and description.
 
-    The weight is :func:`~ruvllm_web.hnsw_router.vote_weight` of the similarity and the pattern's success rate.
+    The weight is :func:`~ruvllm_web.router.vote_weight` of the similarity and the pattern's success rate.
     """
 
     pattern_id: int

@@ -61,7 +61,7 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     ~11 ms: the defaults (32 trajectories, 4 searches, 4 inserts, 128
     patterns, 1 removal) keep every job to a few tens of milliseconds
     there. (An insert into a library the index still searches exactly
-    links up to :data:`~ruvllm_web.hnsw_index.LINKS_PER_INSERT` vectors
+    links up to :data:`~ruvllm_web.hnsw.index.LINKS_PER_INSERT` vectors
     into its lazily built graph, or none below half the index's
     ``exact_threshold``; at most 2 graph links per insert either way.)
     Four inserts rather than one: on bench_learning's stream (a

@@ -17,7 +17,7 @@ For token ids ``t`` (batch ``n``, length ``L``) and an attention mask ``m``
 Dense products keep ``W`` in PyTorch's ``(out, in)`` layout. Without BLAS
 (Pyodide's numpy) they are ``einsum("ij,kj->ik", x, W)``, whose kernel reads
 both operands along their contiguous axis; with BLAS (CPython's wheels),
-``x @ W.T``. The choice is :data:`ruvllm_web.row_scores.USES_BLAS`, fixed
+``x @ W.T``. The choice is :data:`ruvllm_web.dense.USES_BLAS`, fixed
 by the numpy build, so results are deterministic for a given build.
 """
 
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ruvllm_web.row_scores import USES_BLAS, _einsum
+from ruvllm_web.dense import USES_BLAS, c_einsum as _einsum
 
 try:  # numpy >= 2: the clip ufunc itself, without np.clip's Python-level argument handling
     from numpy._core.umath import clip as _clip

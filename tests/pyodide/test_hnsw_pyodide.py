@@ -9,7 +9,7 @@ def test_index_recall_removal_and_round_trip(selenium):
     import numpy as np
 
     from ruvllm_web import HnswIndex
-    from ruvllm_web.row_scores import USES_BLAS
+    from ruvllm_web.dense import USES_BLAS
 
     assert not USES_BLAS  # Pyodide's numpy has no BLAS: the einsum kernel is used
     rng = np.random.default_rng(1)

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from ruvllm_web import bridge, snapshot
-from ruvllm_web.hnsw_index import HnswIndex
-from ruvllm_web.hnsw_router import HnswRouter
+from ruvllm_web.hnsw import HnswIndex
+from ruvllm_web.router import HnswRouter
 from ruvllm_web.intelligent import IntelligentLLM
 from ruvllm_web.router_types import RouterConfig
 from ruvllm_web.sona import SonaConfig

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from ruvllm_web import bridge, snapshot
-from ruvllm_web.hnsw_index import HnswIndex
-from ruvllm_web.hnsw_router import MAX_PATTERN_ID, HnswRouter
+from ruvllm_web.hnsw import HnswIndex
+from ruvllm_web.router import MAX_PATTERN_ID, HnswRouter
 from ruvllm_web.intelligent import IntelligentLLM
 from tests.unit import snapshot_fuzz
 from tests.unit.snapshot_fuzz import dump, parse, replaced, sign

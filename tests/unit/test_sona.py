@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ruvllm_web.hnsw_router import HnswRouter
+from ruvllm_web.router import HnswRouter
 from ruvllm_web.router_types import RouterConfig
 from ruvllm_web.sona import SonaConfig, SonaInstant
 

@@ -20,7 +20,7 @@ from ruvllm_web import (
     starter_patterns,
     starter_task_types,
 )
-from ruvllm_web.hnsw_router import vote_weight
+from ruvllm_web.router import vote_weight
 
 PATTERNS = starter_patterns()
 

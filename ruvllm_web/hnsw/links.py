@@ -6,7 +6,7 @@ above 0 hold only about 1/m of the nodes, so each such node keeps its own
 ``(level, m)`` int32 block in a dict keyed by slot; row ``layer - 1`` is its
 list on ``layer``. Links fill each row from the front and unused entries
 are -1 everywhere; the search relies on that padding (see
-:class:`ruvllm_web.hnsw_index.HnswIndex`).
+:class:`ruvllm_web.hnsw.index.HnswIndex`).
 
 Beside the lists, the in-degree of every node on every layer (how many
 lists hold it) is kept up to date by every change, so the index can tell

@@ -43,7 +43,7 @@ index search itself):
   they reach the top, and the heap is rebuilt once it holds more than
   ``4 n + 64`` entries (amortised O(log n) per change);
 - ``learn_pattern``'s near-duplicate of the same agent, and routes filtered by
-  a task type held by more than 1/:data:`~ruvllm_web.hnsw_index.FILTER_EXACT_RATIO`
+  a task type held by more than 1/:data:`~ruvllm_web.hnsw.index.FILTER_EXACT_RATIO`
   of the patterns, come from unfiltered searches for ``k`` neighbours that
   keep the matching ones, doubling ``k`` until enough match (or, for
   ``learn_pattern``, the similarity falls below ``merge_similarity``);
@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 
 from ruvllm_web import snapshot
-from ruvllm_web.hnsw_index import FILTER_EXACT_RATIO, HnswIndex
+from ruvllm_web.hnsw.index import FILTER_EXACT_RATIO, HnswIndex
 from ruvllm_web.latency import LatencyWindow
 from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
 from ruvllm_web.three_way import three_way, three_way_count

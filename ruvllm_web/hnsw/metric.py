@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from ruvllm_web.row_scores import row_dots
+from ruvllm_web.hnsw.row_scores import row_dots
 
 METRICS = ("cosine", "dot", "l2")
 

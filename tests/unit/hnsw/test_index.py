@@ -418,7 +418,7 @@ def test_version_1_states_load_as_fully_linked() -> None:
     "copies, distinct, one_by_one", [(3, 10, False), (4, 8, False), (6, 6, False), (12, 4, False), (27, 3, True)]
 )
 def test_duplicate_vectors_stay_findable(copies: int, distinct: int, one_by_one: bool) -> None:
-    """Copies of one vector must not trap the graph (see hnsw_heuristic): every copy is found, and everything is reachable.
+    """Copies of one vector must not trap the graph (see ruvllm_web.hnsw.heuristic): every copy is found, and everything is reachable.
 
     With the paper's test alone a copy kept as a neighbour rejects every other candidate; 22 and 26 of
     these 30 seeds then lost a vector (measured before the fix). With more copies than half a list

@@ -16,7 +16,7 @@ Every node gets a random top layer ``floor(-ln(U) * mL)`` with
 ``mL = 1 / ln(m)``. A query descends greedily from the entry point through
 the upper layers, then runs a beam search of width ``ef`` on layer 0. New
 nodes choose their links with the neighbour-selection heuristic
-(:mod:`ruvllm_web.hnsw_heuristic`) and are linked back; a neighbour whose
+(:mod:`ruvllm_web.hnsw.heuristic`) and are linked back; a neighbour whose
 list overflows re-selects its links with the same heuristic, except that
 it never drops the last link to a node (such a node could no longer be
 reached; :meth:`HnswIndex._relink`). Removal unlinks a node for real:
@@ -37,7 +37,7 @@ built, link for link, unless vectors are removed while others wait. A small
 index (a router's few hundred patterns) thus never pays for a graph it does
 not search.
 
-Storage: stored rows (see :mod:`ruvllm_web.hnsw_metric`) live in one
+Storage: stored rows (see :mod:`ruvllm_web.hnsw.metric`) live in one
 contiguous ``(capacity, width)`` float32 matrix; a node's *slot* is its row.
 Ids are the caller's (or assigned counting up from 0) and are mapped to
 slots. Capacity doubles when full (``add_batch`` grows to at least what it
@@ -45,7 +45,7 @@ needs); slots of removed vectors are reused, smallest first.
 
 Search-loop design, for Pyodide where each numpy call costs microseconds
 whatever its size: the few nodes of the top layers are scored with one
-product (:mod:`ruvllm_web.hnsw_top`), the layers below them are walked
+product (:mod:`ruvllm_web.hnsw.top`), the layers below them are walked
 greedily (one product over a node's link row per step). On the bottom layer
 each step takes up to :func:`expansion_batch` unexpanded nodes that still
 beat the worst kept result, gathers their padded link rows at once, drops
@@ -69,11 +69,11 @@ from typing import Any
 import numpy as np
 
 from ruvllm_web import snapshot
-from ruvllm_web.hnsw_heuristic import copies_of, select_neighbours
-from ruvllm_web.hnsw_links import HnswLinks
-from ruvllm_web.hnsw_metric import Metric
-from ruvllm_web.hnsw_top import TopLayers
-from ruvllm_web.row_scores import row_dots
+from ruvllm_web.hnsw.heuristic import copies_of, select_neighbours
+from ruvllm_web.hnsw.links import HnswLinks
+from ruvllm_web.hnsw.metric import Metric
+from ruvllm_web.hnsw.row_scores import row_dots
+from ruvllm_web.hnsw.top import TopLayers
 from ruvllm_web.validation import as_int, as_matrix, as_text, as_vector
 
 #: Indexes up to this many vectors are searched exactly by default. Measured
@@ -569,7 +569,7 @@ class HnswIndex:
     def _descend(self, query: np.ndarray, floor: int) -> list[tuple[float, int]]:
         """Find an entry to layer ``floor`` from the top; return ``[(-score, slot)]``.
 
-        The top layers are scored exactly (:mod:`ruvllm_web.hnsw_top`) when
+        The top layers are scored exactly (:mod:`ruvllm_web.hnsw.top`) when
         they lie above ``floor``; below them, or from the entry point when
         they do not, each layer is walked greedily: move to the best-scoring
         neighbour of the current node while it beats the current node, one
@@ -601,7 +601,7 @@ class HnswIndex:
         """``found`` (best first, starting with a copy of ``slot``'s vector) and the copies nearest ``slot``.
 
         Copies of one vector link to the copies nearest them in slot order
-        (:mod:`ruvllm_web.hnsw_heuristic`), but with more copies than the
+        (:mod:`ruvllm_web.hnsw.heuristic`), but with more copies than the
         beam keeps it finds the first ones by slot, so a new copy would link
         only to far copies, which drop it again. Walking the copies' links
         towards ``slot`` (to the linked copy nearest it, while that gets
@@ -692,7 +692,7 @@ class HnswIndex:
 
         Among exact copies, adding or removing one can leave a few copies
         linked only to each other (every list can hold only some of the
-        copies, :mod:`ruvllm_web.hnsw_heuristic`), an island no search
+        copies, :mod:`ruvllm_web.hnsw.heuristic`), an island no search
         enters although each of them is held by some list. Each node the
         walk from the entry point misses joins the list of the nearest node
         it reaches that can take it (:meth:`_relink` with ``keep``), then the

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ruvllm_web import HnswIndex
-from ruvllm_web.hnsw_top import TOP_EXACT_ROWS, TopLayers
+from ruvllm_web.hnsw.top import TOP_EXACT_ROWS, TopLayers
 
 
 def reference(levels: np.ndarray) -> tuple[int | None, list[int]]:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ruvllm_web import HnswRouter, RouterConfig, RoutingResult
-from ruvllm_web.hnsw_router import VOTE_DISTANCE_FLOOR, vote_weight
+from ruvllm_web.router import VOTE_DISTANCE_FLOOR, vote_weight
 from ruvllm_web.latency import LatencyWindow
 
 DIM = 16

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ruvllm_web.hnsw_metric import Metric
+from ruvllm_web.hnsw.metric import Metric
 
 
 def select_neighbours(
