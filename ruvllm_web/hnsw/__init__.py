@@ -1,6 +1,8 @@
 """The HNSW approximate nearest-neighbour index (Malkov & Yashunin, 2018).
 
-- :mod:`~ruvllm_web.hnsw.index`: :class:`HnswIndex`: inserts, removals, graph repair, search, persistence;
+- :mod:`~ruvllm_web.hnsw.index`: :class:`HnswIndex`, its inserts, removals and graph repair;
+- :mod:`~ruvllm_web.hnsw.search`: the exact scan, the greedy descent and the beam search;
+- :mod:`~ruvllm_web.hnsw.index_state`: the saved state, its versions and its checks on load;
 - :mod:`~ruvllm_web.hnsw.links`: the neighbour lists and in-degrees;
 - :mod:`~ruvllm_web.hnsw.heuristic`: the neighbour-selection heuristic;
 - :mod:`~ruvllm_web.hnsw.metric`: cosine, dot and l2 as stored rows and query rows;

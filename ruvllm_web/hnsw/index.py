@@ -24,10 +24,10 @@ every node that pointed to it re-selects its links among its remaining
 ones and the removed node's, and a new entry point is chosen if needed.
 
 Indexes of at most ``exact_threshold`` vectors are searched exactly (one
-matrix-vector product), which is both faster and exact at that size, so
-their graph is built only as the index approaches that size: while it holds
-at most ``exact_threshold // 2`` vectors, a new vector is only stored and
-waits; from then on every insert queues its vector and links the
+matrix-vector product), which is both faster and exact at that size (see
+:data:`DEFAULT_EXACT_THRESHOLD`), so their graph is built only as the index
+approaches that size: while it holds at most ``exact_threshold // 2``
+vectors, a new vector is only stored and waits; from then on every insert queues its vector and links the
 :data:`LINKS_PER_INSERT` oldest waiting ones into the graph, in insertion
 order, so the queue is empty once the index holds ``exact_threshold``
 vectors, before any search needs the graph (a search walks the graph only
@@ -37,30 +37,14 @@ built, link for link, unless vectors are removed while others wait. A small
 index (a router's few hundred patterns) thus never pays for a graph it does
 not search.
 
-Storage: stored rows (see :mod:`ruvllm_web.hnsw.metric`) live in one
-contiguous ``(capacity, width)`` float32 matrix; a node's *slot* is its row.
-Ids are the caller's (or assigned counting up from 0) and are mapped to
-slots. Capacity doubles when full (``add_batch`` grows to at least what it
-needs); slots of removed vectors are reused, smallest first.
-
-Search-loop design, for Pyodide where each numpy call costs microseconds
-whatever its size: the few nodes of the top layers are scored with one
-product (:mod:`ruvllm_web.hnsw.top`), the layers below them are walked
-greedily (one product over a node's link row per step). On the bottom layer
-each step takes up to :func:`expansion_batch` unexpanded nodes that still
-beat the worst kept result, gathers their padded link rows at once, drops
-visited nodes with one gather from a boolean "unvisited" mask (the padding -1
-indexes a sentinel slot that is never unvisited; a search clears the marks it
-set, all at once, when it ends), scores the rest with one
-``(n, width) @ (width,)`` product against the negated query, keeps those
-below the worst kept negated score, and merges them into the kept list (a
-sorted list of ``(-score, slot)`` trimmed to ``ef``) and the frontier (the
-kept entries not yet expanded) with C-level list operations.
+Where the rest lives: the exact scan, the greedy descent and the beam search
+in :mod:`ruvllm_web.hnsw.search`; the saved state and its checks in
+:mod:`ruvllm_web.hnsw.index_state`; the link storage in
+:mod:`ruvllm_web.hnsw.links`.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 from collections.abc import Iterable
@@ -69,7 +53,9 @@ from typing import Any
 import numpy as np
 
 from ruvllm_web import snapshot
+from ruvllm_web.hnsw import index_state, search
 from ruvllm_web.hnsw.heuristic import copies_of, select_neighbours
+from ruvllm_web.hnsw.index_state import MAX_ID, MAX_LEVEL, Contents
 from ruvllm_web.hnsw.links import HnswLinks
 from ruvllm_web.hnsw.metric import Metric
 from ruvllm_web.hnsw.row_scores import row_dots
@@ -85,44 +71,16 @@ DEFAULT_EXACT_THRESHOLD = 5000
 #: A filtered search whose filter admits at most 1/FILTER_EXACT_RATIO of the
 #: vectors scores the admitted ones exactly instead of walking the graph.
 FILTER_EXACT_RATIO = 5
-_MAX_ID = 2**63 - 1
-_MAX_LEVEL = 32
 #: Largest ``exact_threshold``: more vectors than an index can hold in wasm32's
 #: 4 GiB (a 384-dim vector alone takes 1.5 KiB), so any larger value means the
 #: same as this one, "always search exactly".
 MAX_EXACT_THRESHOLD = 2**31 - 1
-#: The level generator's state as numpy's PCG64 reports it: two 128-bit words, a cached 32-bit half.
-_RNG_WORD = 2**128
-#: A beam of width ``ef`` expands up to ``min(MAX_EXPANSION_BATCH, 3 + ef // 16)``
-#: nodes per step: fewer steps cost fewer numpy calls, larger batches expand
-#: nodes a smaller one would have dropped. Measured inside Pyodide, 3,000 x 384
-#: clustered: one node per step takes 166 kernel calls per insert, batches of
-#: up to 8 take 29 for 7% more rows scored (build 3.3x faster). Searches at
-#: 10k and 100k x 384, batch sizes interleaved in one process: at ef 32, 4-5
-#: nodes beat 8 by 7-10% at equal recall; at ef 16, 3-5 are within 2%; at
-#: ef 64, 5-8 within 3%. Insert beams (ef_construction >= 80) keep 8.
-MAX_EXPANSION_BATCH = 8
 #: Waiting vectors linked per insert once the index holds more than
 #: ``exact_threshold // 2`` (the new one joins the queue first): the queue, at most
 #: ``exact_threshold // 2`` long, shrinks by one per insert, so it is empty by the
 #: time the index holds ``exact_threshold`` vectors, and an insert costs at most
 #: two links (one more than linking every vector at once).
 LINKS_PER_INSERT = 2
-_SNAPSHOT_KIND = "HnswIndex"
-#: Version 2 adds the ``waiting`` array (slots not yet linked, oldest first); version 1 loads with none.
-_STATE_VERSION = 2
-
-
-def _unvisited_mask(capacity: int) -> np.ndarray:
-    """All of ``capacity`` slots unvisited, plus the sentinel slot (index -1, the links' padding), never unvisited."""
-    mask = np.ones(capacity + 1, dtype=bool)
-    mask[-1] = False
-    return mask
-
-
-def expansion_batch(ef: int) -> int:
-    """Nodes a beam of width ``ef`` expands together per step (see :data:`MAX_EXPANSION_BATCH`)."""
-    return min(MAX_EXPANSION_BATCH, 3 + ef // 16)
 
 
 class HnswIndex:
@@ -167,14 +125,14 @@ class HnswIndex:
         self.ef_search = as_int(ef_search, "ef_search", 1, 1 << 16)
         self.metric = as_text(metric, "metric", max_length=16)
         self._metric = Metric(self.metric, self.dim)
-        self.seed = as_int(seed, "seed", 0, _MAX_ID)
+        self.seed = as_int(seed, "seed", 0, MAX_ID)
         self._exact_threshold = as_int(exact_threshold, "exact_threshold", 0, MAX_EXACT_THRESHOLD)
         self._level_scale = 1.0 / math.log(self.m)
         self._rng = np.random.default_rng(self.seed)
         self._stored = np.zeros((0, self._metric.width), dtype=np.float32)
         self._ids = np.zeros(0, dtype=np.int64)
         self._levels = np.zeros(0, dtype=np.int32)
-        self._unvisited = _unvisited_mask(0)
+        self._unvisited = search.unvisited_mask(0)
         self._links = HnswLinks(self.m, 0)
         self._top = TopLayers()
         self._slot_of: dict[int, int] = {}
@@ -335,7 +293,7 @@ class HnswIndex:
             is left unchanged.
         """
         row = as_vector(vector, self.dim, "vector")
-        ids = None if id is None else [as_int(id, "id", 0, _MAX_ID)]
+        ids = None if id is None else [as_int(id, "id", 0, MAX_ID)]
         stored = self._metric.stored_rows(row.reshape(1, self.dim), "vector")
         return int(self._add_rows(stored, ids)[0])
 
@@ -367,30 +325,24 @@ class HnswIndex:
     # ------------------------------------------------------------ serialisation
 
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """Return ``(meta, arrays)``: JSON-able settings and the numpy arrays of the index."""
+        """Return ``(meta, arrays)``: JSON-able settings and the numpy arrays of the index.
+
+        The layout and its versions: :mod:`ruvllm_web.hnsw.index_state`.
+        """
         high = self._high
-        meta = {
-            "version": _STATE_VERSION,
-            "dim": self.dim,
-            "m": self.m,
-            "ef_construction": self.ef_construction,
-            "ef_search": self.ef_search,
-            "metric": self.metric,
-            "seed": self.seed,
-            "exact_threshold": self._exact_threshold,
-            "entry": self._entry,
-            "max_level": self._max_level,
-            "next_id": self._next_id,
-            "rng": self._rng.bit_generator.state,
-        }
-        arrays = {
-            "stored": self._stored[:high].copy(),
-            "ids": self._ids[:high].copy(),
-            "levels": self._levels[:high].copy(),
-            "waiting": np.array(self._waiting, dtype=np.int64),
-        }
-        arrays.update(self._links.to_arrays(high))
-        return meta, arrays
+        settings = {name: getattr(self, name) for name in index_state.SETTINGS}
+        contents = Contents(
+            self._stored[:high].copy(),
+            self._ids[:high].copy(),
+            self._levels[:high].copy(),
+            self._links,
+            self._waiting,
+            self._entry,
+            self._max_level,
+            self._next_id,
+            self._rng.bit_generator.state,
+        )
+        return index_state.to_state(settings, contents)
 
     @classmethod
     def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> HnswIndex:
@@ -402,33 +354,18 @@ class HnswIndex:
             If any setting or array is missing, of the wrong type or shape,
             or inconsistent with the rest (the input is treated as untrusted).
         """
-        if not isinstance(meta, dict) or meta.get("version") not in (1, _STATE_VERSION):
-            raise ValueError(f"HNSW state must be a dict with version 1 or {_STATE_VERSION}")
+        settings = index_state.read_settings(meta)
         try:
-            index = cls(
-                meta["dim"],
-                m=meta["m"],
-                ef_construction=meta["ef_construction"],
-                ef_search=meta["ef_search"],
-                metric=meta["metric"],
-                seed=meta["seed"],
-                exact_threshold=meta["exact_threshold"],
-            )
-            entry = as_int(meta["entry"], "entry", -1, _MAX_ID)
-            max_level = as_int(meta["max_level"], "max_level", -1, _MAX_LEVEL)
-            next_id = as_int(meta["next_id"], "next_id", 0, _MAX_ID + 1)  # one past the largest id
-            index._rng.bit_generator.state = _rng_state(meta["rng"])
-        except (KeyError, TypeError, ValueError) as error:
+            index = cls(**settings)
+        except (TypeError, ValueError) as error:
             raise ValueError(f"corrupted HNSW state: {error}") from None
-        if meta["version"] == 1 and isinstance(arrays, dict):  # version 1 linked every vector at once
-            arrays = {**arrays, "waiting": np.zeros(0, dtype=np.int64)}
-        index._restore(arrays, entry, max_level, next_id)
+        index._restore(index_state.read_contents(meta, arrays, index._metric, index.m, index.exact_threshold))
         return index
 
     def to_bytes(self) -> bytes:
         """Serialise the index (see :mod:`ruvllm_web.snapshot` for the container)."""
         meta, arrays = self.to_state()
-        return snapshot.pack(_SNAPSHOT_KIND, meta, arrays)
+        return snapshot.pack(index_state.SNAPSHOT_KIND, meta, arrays)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> HnswIndex:
@@ -439,7 +376,7 @@ class HnswIndex:
         ValueError
             If ``data`` is truncated, corrupted, of a future version or not an index.
         """
-        meta, arrays = snapshot.unpack(data, _SNAPSHOT_KIND)
+        meta, arrays = snapshot.unpack(data, index_state.SNAPSHOT_KIND)
         return cls.from_state(meta, arrays)
 
     # ----------------------------------------------------------------- internals
@@ -459,7 +396,7 @@ class HnswIndex:
             raise TypeError("ids must be an array of integers")
         if array.shape != (count,):
             raise ValueError(f"ids has shape {array.shape}, expected ({count},)")
-        values = [as_int(int(v), "id", 0, _MAX_ID) for v in array.tolist()]
+        values = [as_int(int(v), "id", 0, MAX_ID) for v in array.tolist()]
         if len(set(values)) != count:
             raise ValueError("ids must be distinct")
         return values
@@ -480,14 +417,14 @@ class HnswIndex:
         """Insert validated stored rows ``(n, width)`` under ``ids`` (or new ids)."""
         count = stored.shape[0]
         if ids is None:
-            if self._next_id + count - 1 > _MAX_ID:
-                raise ValueError(f"no unused ids left: {count} more would pass the largest id {_MAX_ID}")
+            if self._next_id + count - 1 > MAX_ID:
+                raise ValueError(f"no unused ids left: {count} more would pass the largest id {MAX_ID}")
             ids = list(range(self._next_id, self._next_id + count))
         for ident in ids:
             if ident in self._slot_of:
                 self._remove_slot(self._slot_of[ident])
         self._reserve(count)
-        levels = np.minimum(np.floor(-np.log1p(-self._rng.random(count)) * self._level_scale), _MAX_LEVEL)
+        levels = np.minimum(np.floor(-np.log1p(-self._rng.random(count)) * self._level_scale), MAX_LEVEL)
         for row, ident, level in zip(stored, ids, levels.astype(np.int64).tolist()):
             slot = heapq.heappop(self._free) if self._free else self._high
             self._high = max(self._high, slot + 1)
@@ -509,7 +446,7 @@ class HnswIndex:
         levels = np.full(capacity, -1, dtype=np.int32)
         levels[:old] = self._levels
         self._stored, self._ids, self._levels = stored, ids, levels
-        self._unvisited = _unvisited_mask(capacity)
+        self._unvisited = search.unvisited_mask(capacity)
         self._links.grow(capacity)
 
     def _insert(self, slot: int, row: np.ndarray, ident: int, level: int) -> None:
@@ -567,35 +504,9 @@ class HnswIndex:
         return levels
 
     def _descend(self, query: np.ndarray, floor: int) -> list[tuple[float, int]]:
-        """Find an entry to layer ``floor`` from the top; return ``[(-score, slot)]``.
-
-        The top layers are scored exactly (:mod:`ruvllm_web.hnsw.top`) when
-        they lie above ``floor``; below them, or from the entry point when
-        they do not, each layer is walked greedily: move to the best-scoring
-        neighbour of the current node while it beats the current node, one
-        product over the node's link row per step, no heaps, no visited marks.
-        """
-        stored, upper = self._stored, self._links.upper
-        top_layer, top = self._top.get(self._linked_levels())
-        if top.shape[0] and top_layer > floor:
-            scores = row_dots(stored.take(top, axis=0), query)
-            best = int(scores.argmax())
-            node, score, layer = int(top[best]), float(scores[best]), top_layer - 1
-        else:
-            node, layer = self._entry, self._max_level
-            score = float(row_dots(stored[node : node + 1], query)[0])
-        for layer in range(layer, floor, -1):
-            while True:
-                row = upper[node][layer - 1]
-                # The padding -1 gathers the last stored row; its score is skipped below.
-                scores = row_dots(stored.take(row, axis=0), query).tolist()
-                current = node
-                for link, value in zip(row.tolist(), scores):
-                    if link >= 0 and value > score:  # the first best link that beats the current node
-                        node, score = link, value
-                if node == current:
-                    break
-        return [(-score, node)]
+        """Find an entry to layer ``floor`` from the top (:func:`ruvllm_web.hnsw.search.descend`)."""
+        top_layers = self._top.get(self._linked_levels())
+        return search.descend(self._stored, self._links.upper, top_layers, self._entry, self._max_level, query, floor)
 
     def _with_nearest_copies(self, slot: int, layer: int, found: list[tuple[float, int]]) -> list[tuple[float, int]]:
         """``found`` (best first, starting with a copy of ``slot``'s vector) and the copies nearest ``slot``.
@@ -766,128 +677,8 @@ class HnswIndex:
     def _beam(
         self, query: np.ndarray, entries: list[tuple[float, int]], ef: int, layer: int, allowed: bytes | None
     ) -> list[tuple[float, int]]:
-        """Beam search of width ``ef`` on ``layer`` from ``entries``; return up to ``ef`` ``(-score, slot)``, best first.
-
-        Entries and results carry *negated* scores, so ascending order is
-        best first. Each step expands up to ``expansion_batch(ef)``
-        unexpanded nodes that still beat the worst kept score together (see
-        :meth:`_expand`). Without a filter the candidates are the kept
-        entries not yet expanded: a sorted Python list (the frontier) beside
-        the kept one (at most ``ef`` entries), each step taking the first
-        ones and cutting the frontier where the kept list ends, since a
-        candidate that falls out of the kept list can never be expanded; no
-        heap and no scan over expanded entries. With ``allowed`` (a byte
-        per slot, nonzero = admitted) see :meth:`_filtered_beam`.
-        """
-        if not entries:
-            return []
-        entry_slots = [slot for _, slot in entries]
-        self._unvisited[entry_slots] = False
-        marked: list[list[int] | np.ndarray] = [entry_slots]
-        try:
-            if allowed is None:
-                return self._unfiltered_beam(query, entries, ef, layer, marked)
-            return self._filtered_beam(query, entries, ef, layer, allowed, marked)
-        finally:
-            self._unvisited[np.concatenate(marked)] = True
-
-    def _unfiltered_beam(
-        self,
-        query: np.ndarray,
-        entries: list[tuple[float, int]],
-        ef: int,
-        layer: int,
-        marked: list[list[int] | np.ndarray],
-    ) -> list[tuple[float, int]]:
-        """The loop of :meth:`_beam` without a filter; the slots it marks visited are appended to ``marked``."""
-        negated = -query
-        batch_size = expansion_batch(ef)
-        kept = sorted(entries)
-        del kept[ef:]
-        frontier = list(kept)
-        worst = kept[-1][0] if len(kept) >= ef else math.inf
-        while frontier:
-            batch = [slot for _, slot in frontier[:batch_size]]
-            del frontier[:batch_size]
-            found = self._expand(batch, layer, marked, negated, worst)
-            if found:
-                items = list(zip(found.values(), found.keys()))
-                kept.extend(items)
-                kept.sort()
-                del kept[ef:]
-                frontier.extend(items)
-                frontier.sort()
-                if len(kept) >= ef:
-                    worst = kept[-1][0]
-                    del frontier[bisect.bisect_right(frontier, kept[-1]) :]
-        return kept
-
-    def _filtered_beam(
-        self,
-        query: np.ndarray,
-        entries: list[tuple[float, int]],
-        ef: int,
-        layer: int,
-        allowed: bytes,
-        marked: list[list[int] | np.ndarray],
-    ) -> list[tuple[float, int]]:
-        """The loop of :meth:`_beam` with a filter: every node is walked, only admitted ones are kept.
-
-        Candidates live in a heap of their own, as non-admitted nodes are
-        walked but never kept. The slots it marks visited are appended to ``marked``.
-        """
-        negated = -query
-        batch_size = expansion_batch(ef)
-        candidates = list(entries)
-        heapq.heapify(candidates)
-        kept = sorted(item for item in entries if allowed[item[1]])
-        del kept[ef:]
-        worst = kept[-1][0] if len(kept) >= ef else math.inf
-        pop = heapq.heappop
-        while candidates and candidates[0][0] <= worst:
-            batch = [pop(candidates)[1]]
-            while candidates and len(batch) < batch_size and candidates[0][0] <= worst:
-                batch.append(pop(candidates)[1])
-            found = self._expand(batch, layer, marked, negated, worst)
-            for slot, negative in found.items():
-                heapq.heappush(candidates, (negative, slot))
-                if allowed[slot]:
-                    kept.append((negative, slot))
-            if len(kept) >= ef:
-                kept.sort()
-                del kept[ef:]
-                worst = kept[-1][0]
-        kept.sort()
-        return kept
-
-    def _expand(
-        self, batch: list[int], layer: int, marked: list[list[int] | np.ndarray], negated: np.ndarray, worst: float
-    ) -> dict[int, float]:
-        """Expand the nodes ``batch`` on ``layer``; return ``{slot: -score}`` of their new neighbours below ``worst``.
-
-        One gather of the padded link rows, one gather of their unvisited
-        marks (the padding -1 indexes the sentinel slot, never unvisited),
-        marking the new ones visited (and appending them to ``marked``), one
-        gather of the rows and one product with the negated query for all of them.
-        A dict keyed by slot drops slots listed by two nodes of the batch (their
-        two scores may differ in the last bit, e.g. under BLAS, so a set of
-        ``(score, slot)`` pairs would keep both).
-        """
-        unvisited = self._unvisited
-        if layer == 0:
-            neighbours = self._links.layer0.take(batch, axis=0).ravel()
-        else:
-            upper = self._links.upper
-            neighbours = np.concatenate([upper[node][layer - 1] for node in batch])
-        neighbours = neighbours.compress(unvisited.take(neighbours))
-        if not neighbours.shape[0]:
-            return {}
-        unvisited[neighbours] = False
-        marked.append(neighbours)
-        scores = row_dots(self._stored.take(neighbours, axis=0), negated).tolist()
-        if worst < math.inf:
-            return {slot: score for slot, score in zip(neighbours.tolist(), scores) if score < worst}
-        return dict(zip(neighbours.tolist(), scores))
+        """Beam search of width ``ef`` on ``layer`` from ``entries`` (:func:`ruvllm_web.hnsw.search.beam`)."""
+        return search.beam(self._stored, self._links, self._unvisited, query, entries, ef, layer, allowed)
 
     def _graph_search(
         self, query: np.ndarray, count: int, ef: int, allowed: bytes | None
@@ -898,96 +689,18 @@ class HnswIndex:
 
     def _exact(self, query: np.ndarray, count: int, slots: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Score every live slot (or ``slots``) and return the best ``count`` ``(slots, scores)``, best first."""
-        if slots is None:
-            scores = row_dots(self._stored[: self._high], query)
-            scores[self._ids[: self._high] < 0] = -np.inf
-            slots = np.arange(self._high)
-        else:
-            scores = row_dots(self._stored[slots], query)
-        if count < scores.shape[0]:
-            top = np.argpartition(-scores, count - 1)[:count]
-        else:
-            top = np.arange(scores.shape[0])
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return slots[top], scores[top]
+        high = self._high
+        return search.exact(self._stored[:high], self._ids[:high], query, count, slots)
 
-    def _restore(self, arrays: dict[str, np.ndarray], entry: int, max_level: int, next_id: int) -> None:
-        """Load validated-on-the-way arrays into this fresh index."""
-        if not isinstance(arrays, dict):
-            raise ValueError("corrupted HNSW state: arrays must be a dict")
-        stored = arrays.get("stored")
-        ids = arrays.get("ids")
-        levels = arrays.get("levels")
-        if not isinstance(stored, np.ndarray) or stored.dtype != np.float32 or stored.ndim != 2:
-            raise ValueError("corrupted HNSW state: stored must be a float32 matrix")
-        high = stored.shape[0]
-        if stored.shape[1] != self._metric.width:
-            raise ValueError(f"corrupted HNSW state: stored rows have {stored.shape[1]} values, expected {self._metric.width}")
-        if not isinstance(ids, np.ndarray) or ids.dtype != np.int64 or ids.shape != (high,):
-            raise ValueError(f"corrupted HNSW state: ids must be int64 of shape ({high},)")
-        if not isinstance(levels, np.ndarray) or levels.dtype != np.int32 or levels.shape != (high,):
-            raise ValueError(f"corrupted HNSW state: levels must be int32 of shape ({high},)")
-        live = ids >= 0
-        live_ids = ids[live]
-        if not np.isfinite(stored).all():
-            raise ValueError("corrupted HNSW state: stored vectors contain NaN or Inf")
-        if np.unique(live_ids).shape[0] != live_ids.shape[0] or (live_ids >= next_id).any() or (ids < -1).any():
-            raise ValueError("corrupted HNSW state: ids are repeated, negative or not below next_id")
-        if not np.array_equal(levels < 0, ~live) or (levels < -1).any() or (levels > _MAX_LEVEL).any():
-            raise ValueError("corrupted HNSW state: levels do not match the live ids")
-        if self.metric == "cosine" and live.any():
-            norms = np.sqrt(np.einsum("ij,ij->i", stored[live], stored[live]))
-            if np.abs(norms - 1.0).max() > 1e-3:
-                raise ValueError("corrupted HNSW state: cosine vectors are not unit length")
-        waiting = self._waiting_mask(arrays.get("waiting"), live)
-        linked = live & ~waiting
-        if linked.any():
-            if not (0 <= entry < high and linked[entry] and levels[entry] == max_level == levels[linked].max()):
-                raise ValueError("corrupted HNSW state: entry point is not a linked node of the top level")
-        elif entry != -1 or max_level != -1:
-            raise ValueError("corrupted HNSW state: an index without linked nodes has an entry point")
-        links = HnswLinks.from_arrays(self.m, arrays, levels)
-        if waiting.any() and not links.unlinked(np.flatnonzero(waiting), high):
-            raise ValueError("corrupted HNSW state: a waiting node has links or is linked to")
-        self._stored, self._ids, self._levels = stored, ids, levels
-        self._unvisited = _unvisited_mask(high)
-        self._links = links
-        self._slot_of = {int(i): int(s) for s, i in enumerate(ids.tolist()) if i >= 0}
-        self._free = np.flatnonzero(~live).tolist()
-        self._waiting = arrays["waiting"].tolist()
+    def _restore(self, contents: Contents) -> None:
+        """Load checked ``contents`` (:func:`ruvllm_web.hnsw.index_state.read_contents`) into this fresh index."""
+        high = contents.stored.shape[0]
+        self._stored, self._ids, self._levels = contents.stored, contents.ids, contents.levels
+        self._unvisited = search.unvisited_mask(high)
+        self._links = contents.links
+        self._slot_of = {int(i): int(s) for s, i in enumerate(contents.ids.tolist()) if i >= 0}
+        self._free = np.flatnonzero(contents.ids < 0).tolist()
+        self._waiting = contents.waiting
         self._high = high
-        self._entry, self._max_level, self._next_id = entry, max_level, next_id
-
-    def _waiting_mask(self, waiting: object, live: np.ndarray) -> np.ndarray:
-        """Validate a state's ``waiting`` slots against the ``live`` mask; return them as a mask ``(high,)``."""
-        if not isinstance(waiting, np.ndarray) or waiting.dtype != np.int64 or waiting.ndim != 1:
-            raise ValueError("corrupted HNSW state: waiting must be a 1-D int64 array")
-        high = live.shape[0]
-        if ((waiting < 0) | (waiting >= high)).any() or not live[waiting].all():
-            raise ValueError("corrupted HNSW state: waiting holds a slot that is not a live node")
-        if np.unique(waiting).shape[0] != waiting.shape[0]:
-            raise ValueError("corrupted HNSW state: waiting holds a slot twice")
-        if waiting.shape[0] and int(live.sum()) > self._exact_threshold:
-            raise ValueError("corrupted HNSW state: nodes wait in an index searched through its graph")
-        mask = np.zeros(high, dtype=bool)
-        mask[waiting] = True
-        return mask
-
-
-def _rng_state(state: object) -> dict[str, Any]:
-    """``state`` checked to be a PCG64 state as ``bit_generator.state`` reports it (``ValueError`` if not).
-
-    numpy itself raises OverflowError or TypeError for some malformed states,
-    or accepts extra keys, so every field is checked here first.
-    """
-    if (
-        not isinstance(state, dict) or set(state) != {"bit_generator", "state", "has_uint32", "uinteger"}
-        or state["bit_generator"] != "PCG64" or not isinstance(state["state"], dict)
-        or set(state["state"]) != {"state", "inc"}
-    ):
-        raise ValueError("rng must be the state of a PCG64 generator")
-    for word in ("state", "inc"):
-        as_int(state["state"][word], f"rng {word}", 0, _RNG_WORD - 1)
-    as_int(state["has_uint32"], "rng has_uint32", 0, 1)
-    as_int(state["uinteger"], "rng uinteger", 0, 2**32 - 1)
-    return state
+        self._entry, self._max_level, self._next_id = contents.entry, contents.max_level, contents.next_id
+        self._rng.bit_generator.state = contents.rng
