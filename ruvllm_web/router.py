@@ -14,7 +14,7 @@ counts ``1 / delta``, and a pattern that keeps failing loses its weight
 fast. So one correction (``learn_pattern`` of the right agent at the
 request, after ``record_outcome(result, False)``) outvotes the other
 neighbours of a confident route, where the linear weight ``r * s`` needed
-11-15 corrections inside tight clusters (BENCHMARKS.md, "Routing votes").
+many corrections inside tight clusters (BENCHMARKS.md, bench_votes).
 The winner is the agent with the largest total (ties: alphabetical), its
 confidence the winner's share of all votes, in [0, 1]. If every weight is
 zero (all neighbours dissimilar or with success rate 0) the nearest

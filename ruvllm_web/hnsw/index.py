@@ -62,11 +62,11 @@ from ruvllm_web.hnsw.row_scores import row_dots
 from ruvllm_web.hnsw.top import TopLayers
 from ruvllm_web.validation import as_int, as_matrix, as_text, as_vector
 
-#: Indexes up to this many vectors are searched exactly by default. Measured
-#: inside Pyodide 0.27.7 at 384 dims (BENCHMARKS.md, bench_hnsw): exact search
-#: costs about 0.19 us per vector (0.34 ms at 1k, 1.9 ms at 10k), the graph at
-#: 10k about 0.9 ms at ef 32 and 1.3 ms at ef 64, so at the default ef_search
-#: of 50 the crossover lies near 5k; on CPython with BLAS it lies higher.
+#: Indexes up to this many vectors are searched exactly by default: exact
+#: search costs a fixed time per vector, a graph search at the default
+#: ``ef_search`` grows far more slowly, and inside Pyodide at 384 dims the two
+#: cross near this size (BENCHMARKS.md, bench_hnsw); on CPython with BLAS the
+#: crossover lies higher.
 DEFAULT_EXACT_THRESHOLD = 5000
 #: A filtered search whose filter admits at most 1/FILTER_EXACT_RATIO of the
 #: vectors scores the admitted ones exactly instead of walking the graph.

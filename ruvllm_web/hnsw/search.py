@@ -35,12 +35,9 @@ from ruvllm_web.hnsw.row_scores import row_dots
 
 #: A beam of width ``ef`` expands up to ``min(MAX_EXPANSION_BATCH, 3 + ef // 16)``
 #: nodes per step: fewer steps cost fewer numpy calls, larger batches expand
-#: nodes a smaller one would have dropped. Measured inside Pyodide, 3,000 x 384
-#: clustered: one node per step takes 166 kernel calls per insert, batches of
-#: up to 8 take 29 for 7% more rows scored (build 3.3x faster). Searches at
-#: 10k and 100k x 384, batch sizes interleaved in one process: at ef 32, 4-5
-#: nodes beat 8 by 7-10% at equal recall; at ef 16, 3-5 are within 2%; at
-#: ef 64, 5-8 within 3%. Insert beams (ef_construction >= 80) keep 8.
+#: nodes a smaller one would have dropped. Narrow search beams do best with a
+#: few nodes per step, wide insert beams (``ef_construction >= 80``) with 8
+#: (BENCHMARKS.md, bench_hnsw).
 MAX_EXPANSION_BATCH = 8
 
 #: A beam's entries and results: ``(-score, slot)``, so ascending order is best first.

@@ -1,13 +1,13 @@
 """The top of an HNSW graph, scored exactly where that is cheaper than walking it.
 
 A query's greedy descent spends at least one step (one numpy product and a
-handful of other calls, ~20-30 us inside Pyodide) on every upper layer, even
-on the top layers that hold only a few nodes. Scoring all nodes of the
-lowest layer ``L >= 1`` that holds at most :data:`TOP_EXACT_ROWS` nodes (every
-node whose level is ``>= L``) in one product gives the best node of layer
-``L`` exactly, where the greedy walk through layers ``max .. L`` gives a
-local optimum of it, for one call instead of several. The walk then goes on
-greedily below ``L``.
+handful of other calls, each with a fixed cost inside Pyodide) on every
+upper layer, even on the top layers that hold only a few nodes. Scoring all
+nodes of the lowest layer ``L >= 1`` that holds at most
+:data:`TOP_EXACT_ROWS` nodes (every node whose level is ``>= L``) in one
+product gives the best node of layer ``L`` exactly, where the greedy walk
+through layers ``max .. L`` gives a local optimum of it, for one call
+instead of several. The walk then goes on greedily below ``L``.
 
 The set is a function of the node levels only: it is cached and dropped
 whenever a node of level ``>= L`` is inserted (``L`` or the set may change)
@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Most nodes scored exactly at the top. Measured inside Pyodide, 10k and 100k x 384
-#: (BENCHMARKS.md, bench_hnsw): a greedy step costs about as much as scoring
-#: 60-100 gathered rows.
+#: Most nodes scored exactly at the top: about as many gathered rows as one
+#: product scores in the time of one greedy step inside Pyodide (BENCHMARKS.md,
+#: bench_hnsw).
 TOP_EXACT_ROWS = 64
 
 
