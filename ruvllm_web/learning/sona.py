@@ -120,13 +120,13 @@ Consolidation (step 1)
     says how firmly a weight of average importance is held relative to how
     firmly the batch pulls it; ``rho = 1e-6 c`` is a ridge that only keeps the
     systems well posed (batches with ``n < r``). It is solved exactly, one
-    ``r x r`` system per output column (:func:`~ruvllm_web.ewc.penalised_least_squares`).
+    ``r x r`` system per output column (:func:`~ruvllm_web.learning.ewc.penalised_least_squares`).
     Without the penalty and with the instant ``A`` still at its seed, the
     solution is ``B0 + transfer * (alpha_i / alpha) * B_instant``: the base then
     takes over exactly ``transfer`` of the instant adapter's effect on every
     input, not only on the batch.
 
-    The running Fisher ``F`` (EWC++, :class:`~ruvllm_web.ewc.EwcPlusPlus`,
+    The running Fisher ``F`` (EWC++, :class:`~ruvllm_web.learning.ewc.EwcPlusPlus`,
     over the base's ``B`` only) folds in, per tick and before the solve, the
     batch mean of the squared per-input gradients of the fit at ``B0``:
     ``m[k, j] = mean_i (H[i, k] * M[i, j])^2`` with ``M = T - H B0`` (what the
@@ -147,7 +147,7 @@ Consolidation (step 1)
     ``transfer`` of itself every tick, and its signal is a reward on the
     routed pattern. The pattern library is what learns routes; the EWC
     penalty does protect an earlier task's routes when the rates are strong
-    enough to make them depend on the adapter (``tests/unit/test_sona.py``).
+    enough to make them depend on the adapter (``tests/unit/learning/test_sona.py``).
 
 Deep loop, :meth:`SonaInstant.deep`: passes over the library in bounded runs
     A *pass* starts when at least ``deep_min_requests`` requests came since
@@ -212,12 +212,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from ruvllm_web import snapshot
-from ruvllm_web.ewc import EwcPlusPlus, penalised_least_squares
-from ruvllm_web.kmeans import spherical_kmeans
 from ruvllm_web.latency import LatencyWindow
-from ruvllm_web.micro_lora import MAX_RANK, MicroLoRA
+from ruvllm_web.learning.ewc import EwcPlusPlus, penalised_least_squares
+from ruvllm_web.learning.kmeans import spherical_kmeans
+from ruvllm_web.learning.trajectory_ring import TrajectoryRing
+from ruvllm_web.lora.micro import MAX_RANK, MicroLoRA
 from ruvllm_web.three_way import three_way_count
-from ruvllm_web.trajectory_ring import TrajectoryRing
 from ruvllm_web.validation import as_bool, as_embedding, as_float, as_int, as_quality, as_text
 
 _STATE_VERSION = 2

@@ -262,7 +262,7 @@ class MicroLoRA:
     def _forward(self, x: np.ndarray, out: np.ndarray) -> None:
         """Core forward pass; ``x`` and ``out`` are float32 ``(dim,)`` arrays, ``out`` C-contiguous.
 
-        Finiteness of ``x`` is checked here. :class:`~ruvllm_web.scoped_lora.ScopedLoRA`
+        Finiteness of ``x`` is checked here. :class:`~ruvllm_web.lora.scoped.ScopedLoRA`
         calls it directly with arguments it has already vetted.
 
         A NaN/Inf anywhere in ``x`` makes every ``h_j`` of ``h = x @ A`` non-finite
