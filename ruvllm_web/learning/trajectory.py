@@ -219,9 +219,7 @@ class TrajectoryBuffer:
             columns = [_state_column(arrays, name, dtype, size) for name, dtype in
                        (("op_types", np.int64), ("attention_types", np.int64), ("exec_ms", np.float64),
                         ("baseline_ms", np.float64))]
-        except TypeError as error:
-            raise ValueError(f"invalid TrajectoryBuffer state: {error}") from None
-        except ValueError as error:
+        except (TypeError, ValueError) as error:
             raise ValueError(f"invalid TrajectoryBuffer state: {error}") from None
         op_types, attention_types, exec_ms, baseline_ms = columns
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
