@@ -71,7 +71,7 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     most 2 graph links per insert either way.) Four inserts rather than
     one: on bench_learning's stream (a request every 20 ms, a tick every
     5) one insert per tick left confirmed routes unlearned and routed less
-    accurately than two or four (see BENCHMARKS.md, bench_learning).
+    accurately than two or four (docs/design-notes.md, "Learning").
 
     Under sustained load (more trajectories arrive between ticks than a tick
     takes) the bound stays: the worker has the least time to spare then,
@@ -105,7 +105,7 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     4. every ``consolidate_every`` ticks, anchors the EWC penalty at the
        current base ``B`` (one "EWC task").
 
-What the adapters do to routing (see BENCHMARKS.md, bench_learning)
+What the adapters do to routing (BENCHMARKS.md, bench_learning; docs/design-notes.md, "Learning")
     The base holds what the instant adapter learned, yet at the defaults
     the adapters move an input by a tiny fraction of its length and change
     no route. A strong adapter (``alpha 1``, ``instant_lr 0.5``) does not
