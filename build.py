@@ -496,12 +496,25 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+class DistServer(http.server.ThreadingHTTPServer):
+    """The threading server, quiet about clients that hang up mid-response.
+
+    A browser closes connections it no longer needs (a page navigated away, a test's browser
+    quit while the model was still downloading); that is not a server fault, so it gets no
+    traceback. Any other error is still reported.
+    """
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def serve(directory: Path, host: str, port: int, isolation: bool, verbose: bool) -> None:
     """Serve ``directory`` until interrupted; prints the URL once listening."""
     if not (directory / "index.html").is_file():
         raise BuildError(f"{directory} holds no index.html: run `python build.py dist` first")
     handler = type("DistHandler", (Handler,), {"isolation": isolation})
-    server = http.server.ThreadingHTTPServer((host, port), partial(handler, directory=str(directory)))
+    server = DistServer((host, port), partial(handler, directory=str(directory)))
     server.verbose = verbose
     server.daemon_threads = True
     print(f"Serving {directory} at http://{host}:{server.server_port}/", flush=True)

@@ -48,7 +48,7 @@ import numpy as np
 
 from benchmarks.bench_learning import EngineLearner, Stream, StreamConfig, make_stream, run_stream, summarise
 from ruvllm_web import IntelligentConfig, RouterConfig
-from ruvllm_web.trajectory_ring import TrajectoryBatch
+from ruvllm_web.learning.trajectory_ring import TrajectoryBatch
 
 TICK_MS = 100.0
 

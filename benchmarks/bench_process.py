@@ -32,7 +32,7 @@ from the same clusters with noise 1 (the data above), 2 and 4 times as large.
 Then ``--trajectories`` requests are processed with quality feedback and no
 ticks, so that many trajectories wait (the ring's capacity is raised to hold
 them), and ``tick()`` is called on a simulated clock until none wait. Each
-tick does one job (see :mod:`ruvllm_web.sona`), reported apart: ``ticks``
+tick does one job (see :mod:`ruvllm_web.learning.sona`), reported apart: ``ticks``
 consolidate (at most ``max_batch`` trajectories, ``max_learn_per_tick``
 router searches and ``max_insert_per_tick`` inserts, whatever is waiting),
 ``evict_ticks`` make room in the full library, ``deep_ticks`` run one deep

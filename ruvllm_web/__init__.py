@@ -10,11 +10,9 @@ from ruvllm_web.encoder import SentenceEncoder
 from ruvllm_web.hnsw import HnswIndex
 from ruvllm_web.router import HnswRouter
 from ruvllm_web.intelligent import IntelligentConfig, IntelligentLLM
-from ruvllm_web.micro_lora import MicroLoRA
-from ruvllm_web.operators import OperatorCategory, OperatorType, scope_name
+from ruvllm_web.learning import AdaptationResult, SonaConfig, SonaInstant, Trajectories, TrajectoryBuffer
+from ruvllm_web.lora import MicroLoRA, OperatorCategory, OperatorType, ScopedLoRA, scope_name
 from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
-from ruvllm_web.scoped_lora import ScopedLoRA
-from ruvllm_web.sona import AdaptationResult, SonaConfig, SonaInstant
 from ruvllm_web.starter_patterns import (
     STARTER_AGENTS,
     LabelledRequest,
@@ -25,7 +23,6 @@ from ruvllm_web.starter_patterns import (
     starter_task_types,
 )
 from ruvllm_web.text_embedder import HashedFeature, TextEmbedder
-from ruvllm_web.trajectory import Trajectories, TrajectoryBuffer
 
 __all__ = [
     "STARTER_AGENTS",

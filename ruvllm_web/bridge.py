@@ -27,15 +27,15 @@ from ruvllm_web._version import __version__
 from ruvllm_web.encoder.sentence_encoder import MAX_TEXT_CHARS, REQUIRED_FILES, SentenceEncoder
 from ruvllm_web.router import HnswRouter
 from ruvllm_web.intelligent import IntelligentLLM
-from ruvllm_web.micro_lora import MicroLoRA
+from ruvllm_web.learning.sona import SonaConfig, SonaInstant
+from ruvllm_web.learning.trajectory import TrajectoryBuffer
+from ruvllm_web.lora.micro import MicroLoRA
+from ruvllm_web.lora.scoped import ScopedLoRA
 from ruvllm_web.router_types import RouterConfig
-from ruvllm_web.scoped_lora import ScopedLoRA
 from ruvllm_web.snapshot import JS_SAFE_INTEGER
-from ruvllm_web.sona import SonaConfig, SonaInstant
 from ruvllm_web.starter_patterns import add_starter_library as _add_starter_library
 from ruvllm_web.starter_patterns import starter_patterns, starter_task_types
 from ruvllm_web.text_embedder import TextEmbedder
-from ruvllm_web.trajectory import TrajectoryBuffer
 from ruvllm_web.validation import as_int, as_text, as_vector
 
 #: Longest vector the bridge accepts, a guard against a runaway caller.

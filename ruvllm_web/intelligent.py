@@ -24,7 +24,7 @@ from zeros.
 
 ``tick()`` runs SONA's background loop: a bounded consolidation into the
 base adapter and the pattern library, or one bounded slice of the deep loop
-(see :mod:`ruvllm_web.sona` for the per-tick bound). With ``use_sona``
+(see :mod:`ruvllm_web.learning.sona` for the per-tick bound). With ``use_sona``
 off, nothing is learned beyond the outcome statistics and explicit
 ``learn_pattern`` calls.
 
@@ -41,9 +41,9 @@ from typing import Any
 import numpy as np
 
 from ruvllm_web import snapshot
+from ruvllm_web.learning.sona import MAX_SEED, AdaptationResult, SonaConfig, SonaInstant
 from ruvllm_web.router import HnswRouter
 from ruvllm_web.router_types import RouterConfig, RoutingResult
-from ruvllm_web.sona import MAX_SEED, AdaptationResult, SonaConfig, SonaInstant
 from ruvllm_web.validation import as_bool, as_embedding, as_int, as_quality, as_text
 
 _SNAPSHOT_KIND = "IntelligentLLM"

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ruvllm_web.hnsw import HnswIndex
-from ruvllm_web.micro_lora import MicroLoRA
+from ruvllm_web.lora.micro import MicroLoRA
 from ruvllm_web.validation import as_int
 
 #: Inclusive bounds of every integer option, by name.

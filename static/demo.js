@@ -76,19 +76,26 @@ try {
   setUpDeepLoop(session, update);
   setUpBench(lib, engine.llm.dim);
   await update();
+  // While the model loads, the engine file controls would act on the lexical stand-in, which is
+  // replaced (and its file forgotten) the moment the model is ready: they wait for it.
+  const stateControls = /** @type {HTMLFieldSetElement} */ (byId("state-controls"));
   for (const gated of document.querySelectorAll("fieldset[data-gated]")) {
-    /** @type {HTMLFieldSetElement} */ (gated).disabled = false;
+    if (gated !== stateControls || !engine.encoderLlm) /** @type {HTMLFieldSetElement} */ (gated).disabled = false;
   }
   setStatus(byId("status"), "ready", "ready");
   performance.mark("ruvllm-demo ready");
   if (engine.encoderLlm) {
     const llm = engine.encoderLlm;
+    const stateStatus = byId("state-status");
+    setStatus(stateStatus, "idle", `Saving, loading and resetting open once ${MODEL_NAME} is loaded.`);
     const encoder = await loadEncoder(lib, llm, engine.info);
     if (encoder) {
       Object.assign(session, { llm, embedder: encoder, embedderLabel: MODEL_NAME, persistent: kept });
       await update();
       performance.mark("ruvllm-demo encoder ready");
     }
+    setStatus(stateStatus, "idle", "");
+    stateControls.disabled = false;
   } else {
     showLexicalMode();
   }

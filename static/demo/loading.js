@@ -94,10 +94,14 @@ export async function loadEngine(lib, persistName, onTick, mode) {
   const encoderLlm = mode === "minilm" ? kept : null;
   const llm = encoderLlm ? new lib.IntelligentLLMWasm() : kept;
   const embedder = new lib.TextEmbedderWasm(llm.dim);
-  if (encoderLlm || !(info.persist && info.persist.restored)) {
+  if (encoderLlm) {
+    // Not kept, so it is built on every visit, restored or not; the name says which engine it is.
+    step("lexical starter library", 0.9, `adding the starter library for the lexical embedder, which routes while ${MODEL_NAME} loads`);
+    await llm.addStarterLibrary(embedder);
+  } else if (!(info.persist && info.persist.restored)) {
     step("starter library", 0.9, "adding the starter library (8 agents)");
     await llm.addStarterLibrary(embedder);
-    if (!encoderLlm && info.persist && info.persist.enabled) await llm.persist();
+    if (info.persist && info.persist.enabled) await llm.persist();
   }
   const taskTypes = await lib.starterTaskTypes();
   steps.finish();

@@ -47,6 +47,9 @@ document.addEventListener("DOMContentLoaded", () => {
     sessionStorage.setItem("routed at ready", "yes");
     const embedder = document.getElementById("embedder");
     window.__embedderAtReady = [embedder.dataset.state, embedder.textContent];
+    window.__engineFileAtReady = [
+      document.getElementById("state-controls").disabled, document.getElementById("state-status").textContent,
+    ];
     document.getElementById("request").value = arguments_request;
     document.getElementById("route-form").requestSubmit();
   });
@@ -91,10 +94,20 @@ def test_the_lexical_engine_routes_while_the_model_loads(demo) -> None:
     assert (text(demo, "r-agent"), text(demo, "r-task")) == (lexical.last_result.agent, lexical.last_result.task_type)
 
 
+def test_the_engine_file_controls_wait_for_the_model(demo) -> None:
+    """Save, load and reset would act on the lexical stand-in, which the model's engine replaces."""
+    disabled, said = demo.execute_script("return window.__engineFileAtReady")
+    assert disabled is True
+    assert said == f"Saving, loading and resetting open once {MODEL_NAME} is loaded."
+    assert wait_for_state(demo, "#embedder", timeout=300) == "ready", text(demo, "embedder")
+    assert demo.find_element(By.ID, "state-controls").is_enabled()
+    assert text(demo, "state-status") == ""
+
+
 def test_the_model_loads_into_its_own_kept_engine(demo) -> None:
     assert wait_for_state(demo, "#embedder", timeout=300) == "ready", text(demo, "embedder")
     assert text(demo, "embedder") == MODEL_NAME
-    assert steps(demo) == ["runtime", "numpy", "engine", "saved state", "starter library"]
+    assert steps(demo) == ["runtime", "numpy", "engine", "saved state", "lexical starter library"]
     assert text(demo, "v-persist") == 'on ("ruvllm-web-demo-minilm"), nothing stored yet'
     assert text(demo, "c-patterns") == str(len(starter_patterns()))
 
@@ -137,6 +150,7 @@ def test_a_correction_is_kept_in_the_encoder_engine_across_a_reload(demo, refere
     assert wait_for_state(demo, "#status") == "ready", text(demo, "status")
     assert wait_for_state(demo, "#embedder", timeout=300) == "ready", text(demo, "embedder")
     assert text(demo, "v-persist") == 'on ("ruvllm-web-demo-minilm"), restored from an earlier visit'
+    assert steps(demo) == ["runtime", "numpy", "engine", "saved state", "lexical starter library"]
     shown = route(demo, request)
     assert (shown["agent"], shown["embedder"]) == ("Architect", MODEL_NAME)
     assert text(demo, "c-patterns") == str(len(starter_patterns()) + 1)

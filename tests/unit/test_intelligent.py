@@ -59,7 +59,7 @@ def test_routes_to_the_agent_of_the_nearest_cluster() -> None:
 def test_routes_use_the_input_and_the_adapters_shape_what_process_returns() -> None:
     """The spec's order, route -> LoRA -> SONA: adapters taught to carry a request to another agent's
     pattern change the vector ``process`` returns, not the route (the library holds raw embeddings)."""
-    from ruvllm_web.sona import SonaConfig
+    from ruvllm_web.learning.sona import SonaConfig
 
     llm = engine(sona=SonaConfig(alpha=1.0, instant_lr=0.5, min_advantage=0.0, ema_beta=0.0))
     rng = np.random.default_rng(4)

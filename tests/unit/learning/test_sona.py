@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from ruvllm_web.learning.sona import SonaConfig, SonaInstant
 from ruvllm_web.router import HnswRouter
 from ruvllm_web.router_types import RouterConfig
-from ruvllm_web.sona import SonaConfig, SonaInstant
 
 DIM = 32
 

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ruvllm_web import snapshot
-from ruvllm_web.operators import OPERATOR_COUNT, scope_name
+from ruvllm_web.lora.operators import OPERATOR_COUNT, scope_name
 from ruvllm_web.validation import as_float, as_int, as_vector
 
 #: Largest accepted attention-mechanism number.
@@ -82,7 +82,7 @@ class TrajectoryBuffer:
         embedding : array-like
             ``(dim,)`` finite values whose squared norm fits float32 (norm below ~1.8e19).
         op_type : int
-            Operator number, ``0..16`` (see :class:`~ruvllm_web.operators.OperatorType`).
+            Operator number, ``0..16`` (see :class:`~ruvllm_web.lora.operators.OperatorType`).
         attention_type : int
             Attention mechanism used, ``0..2**31-1``.
         exec_ms, baseline_ms : float
@@ -163,7 +163,7 @@ class TrajectoryBuffer:
         return int(np.count_nonzero(self._column(_IMPROVEMENT) > limit))
 
     def count_by_operator(self) -> dict[str, int]:
-        """Held trajectories per operator, keyed by :func:`~ruvllm_web.operators.scope_name`, all 17 keys."""
+        """Held trajectories per operator, keyed by :func:`~ruvllm_web.lora.operators.scope_name`, all 17 keys."""
         counts = np.bincount(self._column(_OP).astype(np.intp), minlength=OPERATOR_COUNT)
         return {scope_name(op): int(counts[op]) for op in range(OPERATOR_COUNT)}
 
@@ -219,9 +219,7 @@ class TrajectoryBuffer:
             columns = [_state_column(arrays, name, dtype, size) for name, dtype in
                        (("op_types", np.int64), ("attention_types", np.int64), ("exec_ms", np.float64),
                         ("baseline_ms", np.float64))]
-        except TypeError as error:
-            raise ValueError(f"invalid TrajectoryBuffer state: {error}") from None
-        except ValueError as error:
+        except (TypeError, ValueError) as error:
             raise ValueError(f"invalid TrajectoryBuffer state: {error}") from None
         op_types, attention_types, exec_ms, baseline_ms = columns
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ruvllm_web import snapshot
-from ruvllm_web.micro_lora import MicroLoRA
+from ruvllm_web.lora.micro import MicroLoRA
 
 DIM = 16
 

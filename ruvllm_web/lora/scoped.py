@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from ruvllm_web.micro_lora import MAX_REWARD, MicroLoRA
-from ruvllm_web.operators import (
+from ruvllm_web.lora.micro import MAX_REWARD, MicroLoRA
+from ruvllm_web.lora.operators import (
     CATEGORY_COUNT,
     OPERATOR_COUNT,
     as_operator,
@@ -57,7 +57,7 @@ class ScopedLoRA:
     Parameters
     ----------
     dim, alpha, learning_rate, rank
-        As :class:`~ruvllm_web.micro_lora.MicroLoRA`, shared by all 24 adapters.
+        As :class:`~ruvllm_web.lora.micro.MicroLoRA`, shared by all 24 adapters.
     seed : int
         Operator ``op`` uses seed ``seed + op``, category ``c`` uses ``seed + 17 + c``.
     category_fallback : bool

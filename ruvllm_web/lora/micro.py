@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from ruvllm_web import snapshot
+from ruvllm_web.lora import micro_state
 from ruvllm_web.three_way import three_way_array, three_way_count
 from ruvllm_web.validation import as_float, as_int, as_matrix, as_quality, as_vector
 
@@ -262,7 +262,7 @@ class MicroLoRA:
     def _forward(self, x: np.ndarray, out: np.ndarray) -> None:
         """Core forward pass; ``x`` and ``out`` are float32 ``(dim,)`` arrays, ``out`` C-contiguous.
 
-        Finiteness of ``x`` is checked here. :class:`~ruvllm_web.scoped_lora.ScopedLoRA`
+        Finiteness of ``x`` is checked here. :class:`~ruvllm_web.lora.scoped.ScopedLoRA`
         calls it directly with arguments it has already vetted.
 
         A NaN/Inf anywhere in ``x`` makes every ``h_j`` of ``h = x @ A`` non-finite
@@ -577,17 +577,10 @@ class MicroLoRA:
         """Return ``(meta, arrays)``: JSON-able configuration and counters, and the arrays.
 
         Arrays: ``a`` (dim, r) and ``b`` (r, dim) float32 weights, ``last_input``
-        (dim,) float32, ``pending`` (2 r dim,) float64 accumulated gradient sum.
+        (dim,) float32, ``pending`` (2 r dim,) float64 accumulated gradient sum
+        (the format: :mod:`ruvllm_web.lora.micro_state`).
         """
-        meta = {
-            "dim": self.dim, "rank": self.rank, "alpha": self.alpha, "learning_rate": self.learning_rate,
-            "seed": self.seed, "max_grad_norm": self.max_grad_norm, "max_weight_norm": self.max_weight_norm,
-            "adapt_count": snapshot.capped(self._adapt_count), "pending_count": snapshot.capped(self._pending_count),
-            "has_input": self._has_input,
-        }
-        arrays = {"a": self._at.T.copy(), "b": self._b.copy(), "last_input": self._last.copy(),
-                  "pending": self._pending.copy()}
-        return meta, arrays
+        return micro_state.to_state(self)
 
     @classmethod
     def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> MicroLoRA:
@@ -599,41 +592,7 @@ class MicroLoRA:
             If any field is missing, of the wrong type, out of range, or an
             array has the wrong dtype, shape, or non-finite values.
         """
-        try:
-            if not isinstance(meta, dict) or not isinstance(arrays, dict):
-                raise ValueError("meta and arrays must be dicts")
-            rank = as_int(_field(meta, "rank"), "rank", MIN_RANK, MAX_RANK)
-            lora = cls(_field(meta, "dim"), _field(meta, "alpha"), _field(meta, "learning_rate"), rank=rank,
-                       seed=_field(meta, "seed"), max_grad_norm=_field(meta, "max_grad_norm"),
-                       max_weight_norm=_field(meta, "max_weight_norm"))
-            adapt_count = as_int(_field(meta, "adapt_count"), "adapt_count", 0, snapshot.MAX_COUNT)
-            pending_count = as_int(_field(meta, "pending_count"), "pending_count", 0, snapshot.MAX_COUNT)
-            has_input = _field(meta, "has_input")
-            if not isinstance(has_input, bool):
-                raise ValueError("has_input must be a boolean")
-            dim = lora.dim
-            a = _array(arrays, "a", np.float32, (dim, rank))
-            b = _array(arrays, "b", np.float32, (rank, dim))
-            last_input = _array(arrays, "last_input", np.float32, (dim,))
-            pending = _array(arrays, "pending", np.float64, (2 * rank * dim,))
-        except TypeError as error:
-            raise ValueError(f"invalid MicroLoRA state: {error}") from None
-        except ValueError as error:
-            raise ValueError(f"invalid MicroLoRA state: {error}") from None
-        lora._at[...] = a.T
-        lora._b[...] = b
-        weight_sq = float(np.dot(lora._flat.astype(np.float64), lora._flat.astype(np.float64)))
-        if weight_sq > (lora.max_weight_norm * (1 + 1e-5)) ** 2:
-            raise ValueError("invalid MicroLoRA state: weights exceed max_weight_norm")
-        if pending_count == 0 and pending.any():
-            raise ValueError("invalid MicroLoRA state: pending gradients without a pending count")
-        lora._b_changed()
-        lora._last[...] = last_input
-        lora._has_input = has_input
-        lora._pending[...] = pending
-        lora._pending_count = pending_count
-        lora._adapt_count = adapt_count
-        return lora
+        return micro_state.from_state(cls, meta, arrays, (MIN_RANK, MAX_RANK))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the whole state as a JSON-able dict (arrays as flat lists of floats).
@@ -641,28 +600,12 @@ class MicroLoRA:
         float32 and float64 values convert to Python floats exactly, and JSON
         round-trips Python floats exactly, so :meth:`from_dict` is bit-exact.
         """
-        meta, arrays = self.to_state()
-        return {**meta, **{name: array.ravel().tolist() for name, array in arrays.items()}}
+        return micro_state.to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MicroLoRA:
         """Rebuild an adapter from :meth:`to_dict` output (validated as :meth:`from_state`)."""
-        if not isinstance(data, dict):
-            raise ValueError(f"invalid MicroLoRA state: expected a dict, got {type(data).__name__}")
-        names = {"a": np.float32, "b": np.float32, "last_input": np.float32, "pending": np.float64}
-        meta = {key: value for key, value in data.items() if key not in names}
-        arrays = {}
-        for name, dtype in names.items():
-            values = data.get(name)
-            if not isinstance(values, list) or not all(type(v) in (float, int) for v in values):
-                raise ValueError(f"invalid MicroLoRA state: {name} must be a list of numbers")
-            arrays[name] = np.array(values, dtype=dtype)
-        rank, dim = data.get("rank"), data.get("dim")
-        if type(rank) is int and type(dim) is int and 0 < rank and 0 < dim:
-            for name, shape in (("a", (dim, rank)), ("b", (rank, dim))):
-                if arrays[name].size == dim * rank:
-                    arrays[name] = arrays[name].reshape(shape)
-        return cls.from_state(meta, arrays)
+        return micro_state.from_dict(cls, data, (MIN_RANK, MAX_RANK))
 
     def __repr__(self) -> str:
         return (f"MicroLoRA(dim={self.dim}, alpha={self.alpha}, learning_rate={self.learning_rate}, "
@@ -687,21 +630,3 @@ def _describe(value: object) -> str:
     if isinstance(value, np.ndarray):
         return f"a {value.dtype} array of shape {value.shape}"
     return type(value).__name__
-
-
-def _field(meta: dict[str, Any], name: str) -> Any:
-    if name not in meta:
-        raise ValueError(f"missing field {name!r}")
-    return meta[name]
-
-
-def _array(arrays: dict[str, np.ndarray], name: str, dtype: type, shape: tuple[int, ...]) -> np.ndarray:
-    """``arrays[name]`` checked for presence, dtype, shape and finiteness."""
-    array = arrays.get(name)
-    if not isinstance(array, np.ndarray):
-        raise ValueError(f"missing array {name!r}")
-    if array.dtype != dtype or array.shape != shape:
-        raise ValueError(f"array {name!r} is {array.dtype} {array.shape}, expected {np.dtype(dtype)} {shape}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"array {name!r} contains NaN or Inf")
-    return array

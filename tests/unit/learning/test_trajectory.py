@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ruvllm_web import snapshot
-from ruvllm_web.operators import OperatorType
-from ruvllm_web.trajectory import TrajectoryBuffer
+from ruvllm_web.learning.trajectory import TrajectoryBuffer
+from ruvllm_web.lora.operators import OperatorType
 
 DIM = 8
 

@@ -7,6 +7,12 @@ The adapted vector of an input ``x`` (shape ``(dim,)``) is::
 where each ``delta(x) = alpha * (x @ A) @ B`` is a :class:`MicroLoRA` term:
 ``instant`` learns per request, ``base`` learns slowly from consolidations.
 
+:class:`SonaInstant` runs the loops; their parts live beside it in
+:mod:`ruvllm_web.learning`: :mod:`~ruvllm_web.learning.consolidation` (the
+exact solve of a background tick), :mod:`~ruvllm_web.learning.deep_loop` (one
+deep run), :mod:`~ruvllm_web.learning.ewc`, :mod:`~ruvllm_web.learning.kmeans`
+and :mod:`~ruvllm_web.learning.trajectory_ring` (the requests waiting for a tick).
+
 Instant loop, per request (:meth:`SonaInstant.instant`, O(dim) work)
     The quality EMA moves ``ema <- ema + beta * (q - ema)``; the advantage
     ``a = q - ema_before`` says whether this request went better or worse than
@@ -54,20 +60,18 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
 
     Evict and deep are *upkeep* jobs: one runs only on the tick right after a
     consolidating tick (when both are wanted they take turns), so
-    consolidation keeps going at least every other tick. Measured inside
-    Pyodide at 10k patterns x 384 (BENCHMARKS.md, bench_process), a search
-    costs ~1-1.5 ms, an insert ~3-5 ms (the router's ef_construction 100),
-    a removal ~15-25 ms (its cost varies most), k-means over 128 patterns
-    ~11 ms: the defaults (32 trajectories, 4 searches, 4 inserts, 128
-    patterns, 1 removal) keep every job to a few tens of milliseconds
-    there. (An insert into a library the index still searches exactly
-    links up to :data:`~ruvllm_web.hnsw.index.LINKS_PER_INSERT` vectors
-    into its lazily built graph, or none below half the index's
-    ``exact_threshold``; at most 2 graph links per insert either way.)
-    Four inserts rather than one: on bench_learning's stream (a
-    request every 20 ms, a tick every 5) one insert per tick left confirmed
-    routes unlearned, 0.961 overall against 0.974 with four (0.965 with
-    two; BENCHMARKS.md).
+    consolidation keeps going at least every other tick. The defaults (32
+    trajectories, 4 searches, 4 inserts, 128 patterns, 1 removal) keep
+    every job short at 10k patterns x 384 inside Pyodide, where one
+    removal is the costliest and least predictable step (see BENCHMARKS.md,
+    bench_process, for what each job costs). (An insert into a library the
+    index still searches exactly links up to
+    :data:`~ruvllm_web.hnsw.index.LINKS_PER_INSERT` vectors into its lazily
+    built graph, or none below half the index's ``exact_threshold``; at
+    most 2 graph links per insert either way.) Four inserts rather than
+    one: on bench_learning's stream (a request every 20 ms, a tick every
+    5) one insert per tick left confirmed routes unlearned and routed less
+    accurately than two or four (docs/design-notes.md, "Learning").
 
     Under sustained load (more trajectories arrive between ticks than a tick
     takes) the bound stays: the worker has the least time to spare then,
@@ -81,13 +85,13 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     as old as the ring is long. The others keep waiting in arrival order;
     when the ring (``capacity``) is full the oldest is overwritten. Drawing
     the sample and closing its gaps add ``O(capacity * dim)`` copies to a
-    consolidating tick. bench_load (BENCHMARKS.md) measures what is learned
-    under load against a person-paced stream.
+    consolidating tick. What is learned under load against a person-paced
+    stream: see BENCHMARKS.md, bench_load.
 
     A consolidating tick
 
     1. consolidates the instant adapter into the base adapter by an exact
-       solve (:meth:`SonaInstant._distil`, below);
+       solve (:func:`~ruvllm_web.learning.consolidation.distil`);
     2. shrinks the instant adapter's ``B`` by ``1 - transfer`` (what moved to
        base leaves the fast weights, so they stay free for new changes);
     3. hands high-quality trajectories (``q >= learn_quality``) with a routed
@@ -101,53 +105,20 @@ Background loop, :meth:`SonaInstant.tick` (every ``interval_ms``)
     4. every ``consolidate_every`` ticks, anchors the EWC penalty at the
        current base ``B`` (one "EWC task").
 
-Consolidation (step 1)
-    Both adapters start from the same seeded ``A`` (the instant adapter's
-    ``A`` then moves only by its own second-order steps; the base's is never
-    trained), so the base can represent what the instant adapter learned.
-    For the batch ``X`` (n, dim) of the waiting inputs' directions (each row
-    scaled to unit length: the adapters are linear, so a row's direction is all
-    it tells about what to learn; every request weighs the same in the fit, and
-    ``H``, ``M`` and the Fisher below do not grow with the inputs' scale), with
-    ``H = alpha * X @ A_base`` (n, r), the base's current ``B0`` and the targets
-    ``T = H @ B0 + transfer * delta_instant(X)``, the new base ``B`` minimises::
-
-        ||H B - T||^2 / (2 n) + (1/2) sum W * (B - B*)^2 + (rho / 2) ||B - B0||^2
-
-    ``B*`` is the EWC anchor (the base ``B`` at the last consolidation) and
-    ``W = c * lambda * F / mean(F)`` its stiffness, scaled by the batch's mean
-    curvature ``c = trace(H^T H / n) / r`` so that ``lambda = ewc_strength``
-    says how firmly a weight of average importance is held relative to how
-    firmly the batch pulls it; ``rho = 1e-6 c`` is a ridge that only keeps the
-    systems well posed (batches with ``n < r``). It is solved exactly, one
-    ``r x r`` system per output column (:func:`~ruvllm_web.ewc.penalised_least_squares`).
-    Without the penalty and with the instant ``A`` still at its seed, the
-    solution is ``B0 + transfer * (alpha_i / alpha) * B_instant``: the base then
-    takes over exactly ``transfer`` of the instant adapter's effect on every
-    input, not only on the batch.
-
-    The running Fisher ``F`` (EWC++, :class:`~ruvllm_web.ewc.EwcPlusPlus`,
-    over the base's ``B`` only) folds in, per tick and before the solve, the
-    batch mean of the squared per-input gradients of the fit at ``B0``:
-    ``m[k, j] = mean_i (H[i, k] * M[i, j])^2`` with ``M = T - H B0`` (what the
-    tick asks the base to learn). Weights that recent ticks pushed hard are
-    the ones the penalty holds near the anchor.
-
-    What the adapters do to routing, measured (bench_learning in BENCHMARKS.md)
-    The base now holds what the instant adapter learned (its delta norm
-    after a 4,000-request stream: 2.6e-5 at the defaults, 2.5e-11 with the
-    former gradient distillation), yet no route changes: at the defaults
-    ``|adapt(x) - x| <= 2.6e-5 |x|``. A strong adapter (``alpha 1``,
-    ``instant_lr 0.5``) no longer hurts routing, thanks to the bounded
-    instant loss, but changes only a handful of outcomes in 4,000 and
-    not the accuracy. Nor do the adapters learn the one drift a rank-2 map
-    could undo, a rank-2 "embedding model update" (undoing it exactly would
-    lift accuracy after the drift from 0.836 to 0.995): the base reads inputs
-    only through its fixed random code ``x @ A``, the instant adapter loses
-    ``transfer`` of itself every tick, and its signal is a reward on the
-    routed pattern. The pattern library is what learns routes; the EWC
-    penalty does protect an earlier task's routes when the rates are strong
-    enough to make them depend on the adapter (``tests/unit/test_sona.py``).
+What the adapters do to routing (BENCHMARKS.md, bench_learning; docs/design-notes.md, "Learning")
+    The base holds what the instant adapter learned, yet at the defaults
+    the adapters move an input by a tiny fraction of its length and change
+    no route. A strong adapter (``alpha 1``, ``instant_lr 0.5``) does not
+    hurt routing, thanks to the bounded instant loss, but changes only a
+    handful of outcomes and not the accuracy. Nor do the adapters learn the
+    one drift a rank-2 map could undo, a rank-2 "embedding model update"
+    (undoing it exactly would restore the accuracy it costs): the base
+    reads inputs only through its fixed random code ``x @ A``, the instant
+    adapter loses ``transfer`` of itself every tick, and its signal is a
+    reward on the routed pattern. The pattern library is what learns
+    routes; the EWC penalty does protect an earlier task's routes when the
+    rates are strong enough to make them depend on the adapter
+    (``tests/unit/learning/test_sona.py``).
 
 Deep loop, :meth:`SonaInstant.deep`: passes over the library in bounded runs
     A *pass* starts when at least ``deep_min_requests`` requests came since
@@ -156,32 +127,28 @@ Deep loop, :meth:`SonaInstant.deep`: passes over the library in bounded runs
     ``>= drift_threshold``, where drift is ``1 - cos`` between the running
     mean of inputs (an EMA of unit inputs with rate ``drift_beta``) and its
     value when the last pass started. The minimum spacing matters: on a
-    stream that mixes many topics the running mean wanders by itself (about
-    0.1-0.3 at rate 0.01 on the bench_learning streams), so drift alone
-    would fire at every tick. Starting a pass resets those counters and the
-    drift reference.
+    stream that mixes many topics the running mean wanders by itself
+    (bench_learning's streams carry it past the default threshold), so
+    drift alone would fire at every tick. Starting a pass resets those
+    counters and the drift reference.
 
     A pass is a series of *runs*, one per deep job (or per :meth:`deep`
     call). A run works on a *slice*: the ``S = max_deep_patterns`` patterns
-    with the smallest ids ``>= `` the pass's cursor. It clusters the slice
-    with ``k = floor(sqrt(S / 2))`` spherical k-means (one k-means++ start,
-    at most 20 Lloyd iterations of one ``(S, dim) @ (dim, k)`` product each;
-    it only buckets merge candidates), merges same-agent near-duplicates
-    (cosine ``>= merge_similarity``) within each cluster into the smaller id,
-    then prunes patterns that are old (created ``>= prune_age`` requests
-    ago), little used (``usage_count <= prune_max_usage``) and unsuccessful
-    (``success_rate < prune_success``). A run makes at most
-    ``max_deep_removals`` merges and prunes (each an HNSW removal); if more
-    were planned, the next run starts at the same cursor (the slice has
-    shrunk by what was removed), else the cursor moves ``max(1, S // 2)``
-    patterns on, so consecutive slices overlap by half: every pattern is
-    visited, and two patterns less than ``S // 2`` positions apart in id order
-    share a slice. The pass ends with the run whose slice reaches the largest
-    id; a new pass cannot start before. Same-agent near-duplicates farther
-    apart are not merged; the router itself reinforces a learned pattern's
+    with the smallest ids ``>= `` the pass's cursor. It clusters the slice,
+    merges same-agent near-duplicates within each cluster and prunes old,
+    unused, unsuccessful patterns, at most ``max_deep_removals`` merges and
+    prunes together (each an HNSW removal;
+    :func:`~ruvllm_web.learning.deep_loop.tidy_slice`). If more were
+    planned, the next run starts at the same cursor (the slice has shrunk
+    by what was removed), else the cursor moves ``max(1, S // 2)`` patterns
+    on, so consecutive slices overlap by half: every pattern is visited, and
+    two patterns less than ``S // 2`` positions apart in id order share a
+    slice. The pass ends with the run whose slice reaches the largest id; a
+    new pass cannot start before. Same-agent near-duplicates farther apart
+    are not merged; the router itself reinforces a learned pattern's
     same-agent near-duplicate instead of adding it (at its own
-    ``merge_similarity``), so they come mostly from explicit ``add_pattern``
-    calls, which are consecutive. ``deep(whole=True)``
+    ``merge_similarity``), so they come mostly from explicit
+    ``add_pattern`` calls, which are consecutive. ``deep(whole=True)``
     (``IntelligentLLM.run_deep``) is the on-demand exception: one run over
     the whole library with no removal budget.
 
@@ -212,19 +179,16 @@ from typing import Any, Protocol
 import numpy as np
 
 from ruvllm_web import snapshot
-from ruvllm_web.ewc import EwcPlusPlus, penalised_least_squares
-from ruvllm_web.kmeans import spherical_kmeans
 from ruvllm_web.latency import LatencyWindow
-from ruvllm_web.micro_lora import MAX_RANK, MicroLoRA
+from ruvllm_web.learning.consolidation import distil
+from ruvllm_web.learning.deep_loop import tidy_slice
+from ruvllm_web.learning.ewc import EwcPlusPlus
+from ruvllm_web.learning.trajectory_ring import TrajectoryRing
+from ruvllm_web.lora.micro import MAX_RANK, MicroLoRA
 from ruvllm_web.three_way import three_way_count
-from ruvllm_web.trajectory_ring import TrajectoryRing
 from ruvllm_web.validation import as_bool, as_embedding, as_float, as_int, as_quality, as_text
 
 _STATE_VERSION = 2
-#: Ridge of the consolidation solve, relative to the batch's mean curvature.
-_RIDGE = 1e-6
-#: Floor of a row norm in the consolidation (the smallest positive float64).
-_TINY = np.finfo(np.float64).tiny
 #: The jobs of a background tick (see the module docstring); ``last_job`` holds one.
 _CONSOLIDATE, _EVICT, _DEEP = 0, 1, 2
 #: Most values (``capacity * dim`` float32, 64 MiB) the trajectory ring may hold, checked
@@ -514,7 +478,7 @@ class SonaInstant:
         else:
             batch = self.trajectories.take(c.max_batch, np.random.default_rng((c.seed, self.ticks)))
             report["trajectories"] = len(batch.qualities)
-            report["distilled"] = self._distil(batch.inputs)
+            report["distilled"] = distil(self.base_lora, self.instant_lora, self.ewc, batch.inputs, c.transfer)
             report["learned"] = self._learn_patterns(batch) if self.router is not None else 0
         self.last_job = job
         if job != _CONSOLIDATE:
@@ -532,35 +496,6 @@ class SonaInstant:
         if evict and deep:
             return _EVICT if self.last_upkeep == _DEEP else _DEEP
         return _EVICT if evict else _DEEP if deep else _CONSOLIDATE
-
-    def _distil(self, inputs: np.ndarray) -> int:
-        """Consolidate the instant adapter's effect on ``inputs`` (n, dim) into the base adapter.
-
-        The exact penalised solve of the module docstring ("Consolidation")
-        over the inputs' directions (rows scaled to unit length), then the
-        instant ``B`` shrinks by ``1 - transfer``. Returns ``n`` if the
-        base's ``B`` changed, else 0 (no instant effect, no inputs, or inputs
-        the base's ``A`` does not see: ``H = 0``).
-        """
-        base, fast = self.base_lora, self.instant_lora
-        n = inputs.shape[0]
-        if n == 0 or fast.delta_norm() == 0.0:
-            return 0
-        x = inputs.astype(np.float64)
-        x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), _TINY)  # a zero row (hand-made state) stays 0
-        h = base.alpha * (x @ base.a)
-        curvature = float(np.sum(np.square(h))) / h.size
-        if curvature == 0.0:
-            return 0
-        moved = (self.config.transfer * fast.alpha) * ((x @ fast.a) @ fast.b)
-        start = base.b.astype(np.float64)
-        self.ewc.observe((np.square(h).T @ np.square(moved) / n).ravel())
-        anchor = start if self.ewc.anchor is None else self.ewc.anchor.reshape(start.shape)
-        stiffness = curvature * self.ewc.stiffness().reshape(start.shape)
-        solved = penalised_least_squares(h, h @ start + moved, stiffness, anchor, _RIDGE * curvature, start)
-        changed = base.set_b(solved)
-        fast.scale_delta(1.0 - self.config.transfer)
-        return n if changed else 0
 
     def _learn_patterns(self, batch: Any) -> int:
         """Hand high-quality routed trajectories to the router within the tick's budget; return how many it took.
@@ -631,86 +566,26 @@ class SonaInstant:
         size = len(all_ids) if whole else c.max_deep_patterns
         begin = int(np.searchsorted(all_ids, self.deep_cursor))
         ids = all_ids[begin : begin + size]
-        rows = np.stack([self.router.pattern_embedding(int(i)) for i in ids]) if len(ids) else None
-        k = max(1, int(math.sqrt(len(ids) / 2))) if len(ids) else 0
-        labels, _, iterations = spherical_kmeans(rows, k, seed=c.seed + self.deep_runs, n_init=1) if len(ids) else (
-            np.zeros(0, dtype=np.int64), None, 0)
-        budget = len(ids) if whole else c.max_deep_removals
-        pairs = self._plan_merges(ids, rows, labels)
-        for keep, drop in pairs[:budget]:
-            self.router.merge_patterns(keep, drop)
-        merged = min(len(pairs), budget)
-        budget -= merged
-        doomed = self._plan_prunes(ids, pairs) if len(pairs) <= merged else []
-        for pattern_id in doomed[:budget]:
-            self.router.remove_pattern(pattern_id)
-        pruned = min(len(doomed), budget)
-        finished = len(pairs) <= merged and len(doomed) <= budget
-        pass_done = finished and begin + size >= len(all_ids)
+        run = tidy_slice(self.router, ids, c, c.seed + self.deep_runs, len(ids) if whole else c.max_deep_removals)
+        pass_done = run.finished and begin + size >= len(all_ids)
         if pass_done:
             self.deep_in_pass, self.deep_cursor = 0, 0
-        elif finished:
+        elif run.finished:
             self.deep_cursor = int(all_ids[begin + max(1, size // 2)])
-        self.patterns_merged += merged
-        self.patterns_pruned += pruned
+        self.patterns_merged += run.merged
+        self.patterns_pruned += run.pruned
         self.deep_runs += 1
         self.last_deep = {
             "patterns": int(len(ids)),
             "start": int(ids[0]) if len(ids) else 0,
-            "clusters": int(k),
-            "iterations": int(iterations),
-            "merged": merged,
-            "pruned": pruned,
+            "clusters": run.clusters,
+            "iterations": run.iterations,
+            "merged": run.merged,
+            "pruned": run.pruned,
             "pass_done": pass_done,
         }
         self._latency["deep"].add((time.perf_counter() - started) * 1e6)
         return self.last_deep
-
-    def _plan_merges(self, ids: np.ndarray, rows: np.ndarray | None, labels: np.ndarray) -> list[tuple[int, int]]:
-        """The ``(kept, dropped)`` ids of same-agent pairs with cosine >= merge_similarity inside each cluster.
-
-        Clusters in label order, pairs in id order within each; a pattern
-        already dropped takes part in no later pair.
-        """
-        pairs: list[tuple[int, int]] = []
-        for cluster in np.unique(labels):
-            members = np.flatnonzero(labels == cluster)
-            if len(members) < 2:
-                continue
-            sims = rows[members] @ rows[members].T
-            gone: set[int] = set()
-            for i, j in zip(*np.nonzero(np.triu(sims >= self.config.merge_similarity, k=1))):
-                if i in gone or j in gone or self._agent(int(ids[members[i]])) != self._agent(int(ids[members[j]])):
-                    continue
-                gone.add(j)
-                pairs.append((int(ids[members[i]]), int(ids[members[j]])))
-        return pairs
-
-    def _agent(self, pattern_id: int) -> str:
-        """The agent of a pattern (read only for merge candidates: most slices have none)."""
-        return self.router.pattern(pattern_id).agent
-
-    def _plan_prunes(self, ids: np.ndarray, pairs: list[tuple[int, int]]) -> list[int]:
-        """Ids of the slice (not dropped by ``pairs``) that are old, unused and unsuccessful, ascending.
-
-        Read after the merges are applied, so a kept pattern is judged on
-        its merged statistics. Age is counted on the router's operation clock
-        (routes, adds, learns).
-        """
-        c = self.config
-        dropped = {drop for _, drop in pairs}
-        doomed = []
-        for pattern_id in (int(i) for i in ids):
-            if pattern_id in dropped:
-                continue
-            record = self.router.pattern(pattern_id)
-            if (
-                self.router.clock - record.created >= c.prune_age
-                and record.usage_count <= c.prune_max_usage
-                and record.success_rate < c.prune_success
-            ):
-                doomed.append(pattern_id)
-        return doomed
 
     # ---------------------------------------------------------------- state
     def reset(self) -> None:

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from ruvllm_web.ewc import EwcPlusPlus, penalised_least_squares
-from ruvllm_web.kmeans import spherical_kmeans
+from ruvllm_web.learning.ewc import EwcPlusPlus, penalised_least_squares
+from ruvllm_web.learning.kmeans import spherical_kmeans
 
 
 def test_ewc_penalty_is_zero_until_consolidated_then_pulls_back() -> None:

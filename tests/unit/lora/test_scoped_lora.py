@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ruvllm_web import snapshot
-from ruvllm_web.operators import (
+from ruvllm_web.lora.operators import (
     CATEGORY_MEMBERS,
     OperatorCategory,
     OperatorType,
@@ -18,7 +18,7 @@ from ruvllm_web.operators import (
     category_of,
     scope_name,
 )
-from ruvllm_web.scoped_lora import FALLBACK_ADAPTATIONS, ScopedLoRA
+from ruvllm_web.lora.scoped import FALLBACK_ADAPTATIONS, ScopedLoRA
 
 DIM = 16
 NAMES = ["Scan", "Filter", "Join", "Aggregate", "Project", "Sort", "Limit", "GroupBy", "IndexScan", "HnswScan",

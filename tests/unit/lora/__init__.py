@@ -1,0 +1,1 @@
+"""Unit tests of ruvllm_web.lora: MicroLoRA, ScopedLoRA and the operator numbering."""
