@@ -4,37 +4,46 @@
 // this worker's own origin, then serves the page's requests one at a time, in
 // arrival order, and runs SONA's background loop on a timer between them.
 //
-// Messages (plain objects):
-//   worker -> page  {type: "progress", stage, fraction, detail}
-//                   {type: "ready", versions} | {type: "failed", message}
-//   page -> worker  {type: "arena", buffer}            a SharedArrayBuffer for vectors (optional)
-//                   {type: "timer", intervalMs}        0 pauses the background loop
-//                   {id, call, args}                   call: a ruvllm_web.bridge function name
-//   worker -> page  {id, ok: true, result} | {id, ok: false, error: {type, message}}
-//                   {type: "tick", ran, ms}            after a timer tick that did work
-//   page -> worker  {id, call: "fetch_model", args: [handle, url]}   answered beside the queue:
-//                   fetch a sentence encoder's files from this worker's origin and verify them,
-//                   posting {type: "model-progress", handle, loaded, total, detail} meanwhile
-//                   {id, call: "load_encoder", args: [handle]}       queued: build the encoder
-// Vectors travel as Float32Arrays (transferred), or, when the page shared an
-// arena, as {$f32: [offset, length]} slices of it. A request may carry
-// `out: [offset, length]`: the Float32Array result is then written into the
-// arena there instead of being sent back.
+// The messages it takes and posts are typed in static/client/protocol.js, which the client
+// (static/client/) uses too.
 
 import { loadPyodide } from "./pyodide/pyodide.mjs";
+
+/** @typedef {import("./static/client/protocol.js").Request} Request */
+/** @typedef {import("./static/client/protocol.js").CallRequest} CallRequest */
+/** @typedef {import("./static/client/protocol.js").Reply} Reply */
+/** @typedef {import("./static/client/protocol.js").ErrorInfo} ErrorInfo */
+/** @typedef {import("./static/client/protocol.js").Region} Region */
+/** @typedef {import("./static/client/protocol.js").Versions} Versions */
+/**
+ * A Python object's proxy (Pyodide's PyProxy, which its typings do not export).
+ * @typedef {any} PyProxy
+ */
+/**
+ * The loaded engine: Pyodide, the bridge module, its callable functions by name, and the versions.
+ * @typedef {{pyodide: import("./pyodide/pyodide.mjs").PyodideInterface, bridge: PyProxy,
+ *   calls: Map<string, PyProxy>, versions: Versions}} Runtime
+ */
+
+/** Post `message` to the page, transferring `transfer`. @param {Reply} message @param {Transferable[]} [transfer] */
+function reply(message, transfer = []) {
+  self.postMessage(message, transfer);
+}
 
 const PYODIDE_URL = new URL("./pyodide/", import.meta.url).href;
 
 /** @param {string} stage @param {number} fraction @param {string} detail */
 function progress(stage, fraction, detail) {
-  self.postMessage({ type: "progress", stage, fraction, detail });
+  reply({ type: "progress", stage, fraction, detail });
 }
 
+/** Load Pyodide, numpy and the engine. @returns {Promise<Runtime>} */
 async function load() {
   const started = performance.now();
   progress("runtime", 0.05, "loading the Python runtime");
   const pyodide = await loadPyodide({ indexURL: PYODIDE_URL });
   progress("numpy", 0.6, "loading numpy and the engine");
+  /** @type {string[]} */
   const failures = [];
   await pyodide.loadPackage(["numpy", "ruvllm_web"], {
     messageCallback: () => {},
@@ -46,8 +55,8 @@ async function load() {
   }
   progress("engine", 0.9, "starting the engine");
   const bridge = pyodide.pyimport("ruvllm_web.bridge");
-  /** The bridge functions the page may call, each proxied once. */
-  const calls = new Map(toJs(bridge.CALLS).map((name) => [name, bridge[name]]));
+  /** @type {Map<string, PyProxy>} the bridge functions the page may call, each proxied once */
+  const calls = new Map(toJs(bridge.CALLS).map((/** @type {string} */ name) => [name, bridge[name]]));
   const versions = toJs(bridge.version_info());
   versions.pyodide = pyodide.version;
   versions.loadMs = Math.round(performance.now() - started);
@@ -55,22 +64,28 @@ async function load() {
   return { pyodide, bridge, calls, versions };
 }
 
-/** The files "fetch_model" fetched and verified, by encoder handle, until "load_encoder" uses them. */
+/**
+ * The files "fetch_model" fetched and verified, by encoder handle, until "load_encoder" uses them.
+ * @type {Map<number, Map<string, Uint8Array>>}
+ */
 const fetchedModels = new Map();
 
-/** @param {Uint8Array} bytes @returns {Promise<string>} the hex sha256 */
+/** @param {Uint8Array<ArrayBuffer>} bytes @returns {Promise<string>} the hex sha256 */
 async function sha256Hex(bytes) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** Fetch `url`, refusing an answer that is not a 200. */
+/**
+ * Fetch `url`, refusing an answer that is not a 200.
+ * @param {URL} url @param {string} what @returns {Promise<Response>}
+ */
 async function fetchOwn(url, what) {
   let response;
   try {
     response = await fetch(url, { credentials: "same-origin" });
   } catch (error) {
-    throw new Error(`could not fetch ${what} from ${url} (${error.message})`);
+    throw new Error(`could not fetch ${what} from ${url} (${/** @type {Error} */ (error).message})`);
   }
   if (!response.ok) {
     throw new Error(`could not fetch ${what} from ${url}: HTTP ${response.status} (build.py dist places the model)`);
@@ -83,6 +98,7 @@ async function fetchOwn(url, what) {
  * each checked against the sha256 and size build.py pinned in the folder's manifest.json, and
  * keep them under `handle`. Each file streams into one buffer of the pinned size (no list of
  * chunks to join, so no second copy); progress is posted as bytes arrive.
+ * @param {number} handle @param {string} url
  */
 async function fetchModel(handle, url) {
   const runtime = await loading;
@@ -100,7 +116,8 @@ async function fetchModel(handle, url) {
   } catch (error) {
     throw error instanceof SyntaxError ? new Error(`${manifestUrl} is not JSON (${error.message})`) : error;
   }
-  const pins = toJs(runtime.calls.get("encoder_files")()).map((name) => {
+  /** @type {Array<{name: string, sha256: string, size: number}>} */
+  const pins = toJs(runtime.calls.get("encoder_files")()).map((/** @type {string} */ name) => {
     const pin = manifest && manifest.files && manifest.files[name];
     if (!pin || typeof pin.sha256 !== "string" || !Number.isSafeInteger(pin.size) || pin.size < 0) {
       throw new Error(`${manifestUrl} pins no sha256 and size for ${name}`);
@@ -111,11 +128,12 @@ async function fetchModel(handle, url) {
   const total = pins.reduce((sum, pin) => sum + pin.size, 0);
   let loaded = 0;
   let reported = -1;
+  /** @param {string} detail */
   const report = (detail) => {
     const percent = Math.floor((100 * loaded) / Math.max(total, 1));
     if (percent !== reported) {
       reported = percent;
-      self.postMessage({ type: "model-progress", handle, loaded, total, detail });
+      reply({ type: "model-progress", handle, loaded, total, detail });
     }
   };
   report("fetching the model");
@@ -124,7 +142,11 @@ async function fetchModel(handle, url) {
     const response = await fetchOwn(new URL(pin.name, folder), pin.name);
     const bytes = new Uint8Array(pin.size);
     let filled = 0;
-    const reader = response.body.getReader();
+    const body = response.body;
+    if (!body) {
+      throw new Error(`${pin.name} came back with no body`);
+    }
+    const reader = body.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
@@ -154,6 +176,8 @@ async function fetchModel(handle, url) {
  * of Pyodide's in-memory file system, which takes each buffer over instead of copying it
  * (canOwn); the encoder reads them into the Python heap, and the folder is removed at once, so
  * that no copy but the encoder's own outlives the load.
+ * @param {Runtime} runtime @param {number} handle
+ * @returns {import("./static/ruvllm.js").ModelLoadInfo}
  */
 function loadEncoder(runtime, handle) {
   const files = fetchedModels.get(handle);
@@ -161,15 +185,19 @@ function loadEncoder(runtime, handle) {
     throw new Error(`no fetched model for handle ${handle}: fetch_model first`);
   }
   fetchedModels.delete(handle);
-  const { FS } = runtime.pyodide;
+  // Emscripten's file system, of which Pyodide's typings name only a part.
+  const FS = /** @type {any} */ (runtime.pyodide.FS);
   const root = `/ruvllm-models/${handle}`;
+  /** @type {string[]} */
   const made = [];
+  /** @param {string} path */
   const mkdir = (path) => {
     if (!FS.analyzePath(path).exists) {
       FS.mkdir(path);
       made.push(path);
     }
   };
+  /** @type {string[]} */
   const written = [];
   try {
     mkdir("/ruvllm-models");
@@ -180,7 +208,8 @@ function loadEncoder(runtime, handle) {
       FS.writeFile(`${root}/${name}`, bytes, { canOwn: true });
       written.push(`${root}/${name}`);
     }
-    const heap = () => runtime.pyodide._module.HEAPU8.length;
+    // The wasm heap's size: `_module` is Emscripten's, not in Pyodide's typings.
+    const heap = () => /** @type {any} */ (runtime.pyodide)._module.HEAPU8.length;
     const before = heap();
     const options = runtime.pyodide.toPy({ path: root });
     try {
@@ -197,7 +226,7 @@ function loadEncoder(runtime, handle) {
   }
 }
 
-/** Float32 view of the shared arena, or null on the transfer path. */
+/** @type {Float32Array<SharedArrayBuffer> | null} Float32 view of the shared arena, or null on the transfer path. */
 let arena = null;
 
 /**
@@ -209,33 +238,48 @@ let arena = null;
  */
 const scratch = new Map();
 
-/** Copy arena[offset, offset + length) into a reusable numpy float32 array and return that array. */
-function scratchArgument(runtime, position, offset, length) {
+/**
+ * Copy arena[offset, offset + length) into a reusable numpy float32 array and return that array.
+ * @param {Runtime} runtime @param {Float32Array<SharedArrayBuffer>} shared the arena
+ * @param {number} position @param {number} offset @param {number} length @returns {PyProxy}
+ */
+function scratchArgument(runtime, shared, position, offset, length) {
   const key = `${position}:${length}`;
   let entry = scratch.get(key);
   if (!entry) {
     entry = { array: runtime.calls.get("scratch_vector")(length), view: null, source: null };
     scratch.set(key, entry);
   }
-  if (!entry.source || entry.source.buffer !== arena.buffer || entry.source.byteOffset !== offset * 4) {
-    entry.source = arena.subarray(offset, offset + length);
+  let source = entry.source;
+  if (!source || source.buffer !== shared.buffer || source.byteOffset !== offset * 4) {
+    source = entry.source = shared.subarray(offset, offset + length);
   }
-  if (!entry.view || entry.view.length === 0) {
+  let view = entry.view;
+  if (!view || view.length === 0) {
     // (Re)acquire the view: a wasm memory growth detaches the old one.
     const buffer = entry.array.getBuffer("f32");
-    entry.view = buffer.data;
+    /** @type {Float32Array} */
+    const data = buffer.data;
+    view = entry.view = data;
     buffer.release();
   }
-  entry.view.set(entry.source);
+  view.set(source);
   return entry.array;
 }
 
-/** Turn message arguments into Python-callable values. Returns [values, proxiesToDestroy]. */
+/**
+ * Turn message arguments into Python-callable values. Returns [values, proxiesToDestroy].
+ * @param {Runtime} runtime @param {any[]} args @returns {[unknown[], PyProxy[]]}
+ */
 function decodeArguments(runtime, args) {
+  /** @type {PyProxy[]} */
   const owned = [];
   const values = args.map((arg, position) => {
     if (arg && typeof arg === "object" && Array.isArray(arg.$f32)) {
-      return scratchArgument(runtime, position, arg.$f32[0], arg.$f32[1]);
+      if (!arena) {
+        throw new Error("a vector in the shared arena, but the page shared none");
+      }
+      return scratchArgument(runtime, arena, position, arg.$f32[0], arg.$f32[1]);
     }
     if (ArrayBuffer.isView(arg) || (arg && typeof arg === "object")) {
       const value = runtime.pyodide.toPy(arg);
@@ -250,6 +294,7 @@ function decodeArguments(runtime, args) {
 /**
  * Convert a Python result to a JS value and release the proxy.
  * numpy arrays become typed-array copies; dicts become plain objects; bytes become Uint8Array.
+ * @param {any} value @returns {any}
  */
 function toJs(value) {
   if (value === null || typeof value !== "object" || !value.toJs) {
@@ -270,14 +315,18 @@ function toJs(value) {
   }
 }
 
-/** Write a numpy float32 result into the arena at `out`; returns the length written. */
-function writeResult(value, out) {
+/**
+ * Write a numpy float32 result into the arena at `out`; returns the length written.
+ * @param {PyProxy} value @param {Float32Array<SharedArrayBuffer>} shared the arena @param {Region} out
+ * @returns {number}
+ */
+function writeResult(value, shared, out) {
   const buffer = value.getBuffer("f32");
   try {
     if (buffer.data.length !== out[1]) {
       throw new Error(`result has ${buffer.data.length} values, the output view ${out[1]}`);
     }
-    arena.set(buffer.data, out[0]);
+    shared.set(buffer.data, out[0]);
     return out[1];
   } finally {
     buffer.release();
@@ -285,7 +334,10 @@ function writeResult(value, out) {
   }
 }
 
-/** Describe a thrown value as {type, message}, Python errors by their last traceback line. */
+/**
+ * Describe a thrown value as {type, message}, Python errors by their last traceback line.
+ * @param {any} error @returns {ErrorInfo}
+ */
 function describeError(error) {
   if (error && error.constructor && error.constructor.name === "PythonError") {
     const lines = String(error.message).trim().split("\n");
@@ -301,9 +353,11 @@ function describeError(error) {
 /**
  * Pyodide only logs a WebAssembly compile that the worker's Content Security Policy refuses, and
  * never settles: a policy violation while loading fails the load instead of leaving it hanging.
+ * @type {Promise<never>}
  */
 const refusedByPolicy = new Promise((_, reject) => {
-  self.addEventListener("securitypolicyviolation", (event) => {
+  self.addEventListener("securitypolicyviolation", (violation) => {
+    const event = /** @type {SecurityPolicyViolationEvent} */ (violation);
     reject(new Error(
       `the worker's Content Security Policy refused ${event.blockedURI || "an action"} ` +
       `(${event.effectiveDirective}); Pyodide needs script-src 'wasm-unsafe-eval' in the worker`,
@@ -313,21 +367,29 @@ const refusedByPolicy = new Promise((_, reject) => {
 const loading = Promise.race([load(), refusedByPolicy]);
 refusedByPolicy.catch(() => {}); // a violation after loading is not a load failure
 loading.then(
-  ({ versions }) => self.postMessage({ type: "ready", versions }),
-  (error) => self.postMessage({ type: "failed", message: describeError(error).message }),
+  ({ versions }) => reply({ type: "ready", versions }),
+  (error) => reply({ type: "failed", message: describeError(error).message }),
 );
 
-/** Every request and every timer tick runs through this chain, so a tick never runs inside a request. */
+/**
+ * Every request and every timer tick runs through this chain, so a tick never runs inside a request.
+ * @type {Promise<unknown>}
+ */
 let queue = loading.catch(() => {});
+/** @type {ReturnType<typeof setInterval> | null} the background loop's timer, null while paused */
 let timer = null;
 
+/** Run the background loop every `intervalMs`; 0 pauses it. @param {number} intervalMs */
 function setTimer(intervalMs) {
-  clearInterval(timer);
+  if (timer !== null) clearInterval(timer);
   const current = intervalMs > 0 ? setInterval(() => (queue = queue.then(() => tick(current))), intervalMs) : null;
   timer = current;
 }
 
-/** Run due background work, unless the timer that queued this tick was paused or replaced meanwhile. */
+/**
+ * Run due background work, unless the timer that queued this tick was paused or replaced meanwhile.
+ * @param {ReturnType<typeof setInterval> | null} queuedBy
+ */
 async function tick(queuedBy) {
   const runtime = await loading;
   if (queuedBy !== timer) {
@@ -337,35 +399,40 @@ async function tick(queuedBy) {
   try {
     const ran = runtime.calls.get("tick_all")();
     if (ran > 0) {
-      self.postMessage({ type: "tick", ran, ms: performance.now() - started });
+      reply({ type: "tick", ran, ms: performance.now() - started });
     }
   } catch (error) {
-    self.postMessage({ type: "tick", ran: 0, error: describeError(error) });
+    reply({ type: "tick", ran: 0, error: describeError(error) });
   }
 }
 
+/** @param {MessageEvent<Request>} event */
 self.onmessage = (event) => {
   const message = event.data;
-  if (message.type === "arena") {
-    arena = new Float32Array(message.buffer);
-  } else if (message.type === "timer") {
-    setTimer(message.intervalMs);
+  if ("type" in message) {
+    if (message.type === "arena") {
+      arena = new Float32Array(message.buffer);
+    } else if (message.type === "timer") {
+      setTimer(message.intervalMs);
+    }
   } else if (message.call === "fetch_model") {
     // Beside the queue: the engine keeps answering while the model downloads.
-    fetchModel(...message.args).then(
-      () => self.postMessage({ id: message.id, ok: true, result: null }),
-      (error) => self.postMessage({ id: message.id, ok: false, error: describeError(error) }),
+    const [handle, url] = /** @type {[number, string]} */ (message.args);
+    fetchModel(handle, url).then(
+      () => reply({ id: message.id, ok: true, result: null }),
+      (error) => reply({ id: message.id, ok: false, error: describeError(error) }),
     );
   } else {
     queue = queue.then(() => serve(message));
   }
 };
 
+/** Run one queued call and post its answer. @param {CallRequest} request */
 async function serve({ id, call, args, out }) {
   try {
     const runtime = await loading;
     if (call === "load_encoder") {
-      self.postMessage({ id, ok: true, result: loadEncoder(runtime, ...args) });
+      reply({ id, ok: true, result: loadEncoder(runtime, /** @type {number} */ (args[0])) });
       return;
     }
     const target = runtime.calls.get(call);
@@ -380,14 +447,14 @@ async function serve({ id, call, args, out }) {
       for (const proxy of owned) proxy.destroy();
     }
     let result;
-    if (out && raw && raw.type === "numpy.ndarray") {
-      result = { $f32: [out[0], writeResult(raw, out)] };
+    if (out && arena && raw && raw.type === "numpy.ndarray") {
+      result = { $f32: [out[0], writeResult(raw, arena, out)] };
     } else {
       result = toJs(raw);
     }
     const transfer = ArrayBuffer.isView(result) ? [result.buffer] : [];
-    self.postMessage({ id, ok: true, result }, transfer);
+    reply({ id, ok: true, result }, transfer);
   } catch (error) {
-    self.postMessage({ id, ok: false, error: describeError(error) });
+    reply({ id, ok: false, error: describeError(error) });
   }
 }

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ruvllm_web import self_benchmark
+from ruvllm_web import STARTER_AGENTS, OperatorType, scope_name, self_benchmark
 from ruvllm_web._version import __version__
 from ruvllm_web.encoder.sentence_encoder import MAX_TEXT_CHARS, REQUIRED_FILES, SentenceEncoder
 from ruvllm_web.router import HnswRouter
@@ -36,7 +36,7 @@ from ruvllm_web.snapshot import JS_SAFE_INTEGER
 from ruvllm_web.starter_patterns import add_starter_library as _add_starter_library
 from ruvllm_web.starter_patterns import starter_patterns, starter_task_types
 from ruvllm_web.text_embedder import TextEmbedder
-from ruvllm_web.validation import as_int, as_text, as_vector
+from ruvllm_web.validation import MAX_TEXT_LENGTH, as_int, as_text, as_vector
 
 #: Longest vector the bridge accepts, a guard against a runaway caller.
 MAX_VECTOR_LENGTH = 1 << 20
@@ -121,6 +121,46 @@ def version_info() -> dict[str, str]:
         "numpy": np.__version__,
         "python": sys.version.split()[0],
         "platform": sys.platform,
+    }
+
+
+def client_constants() -> dict[str, Any]:
+    """The engine's constants the JS client checks arguments against, under the client's names.
+
+    ``build.py`` writes them into the client's generated ``constants.js``, so that the client
+    never keeps a copy of its own: ``OPERATOR_NAMES`` (``scope_name`` of each operator, by
+    number), ``STARTER_AGENTS``, ``BENCHMARK_OPTIONS`` (each self-benchmark's options a page may
+    give: all but ``seed``, so that a page's runs are seeded alike), ``MAX_TEXT`` (the longest
+    text, characters) and ``ROUTER_CONFIGS`` (``RouterConfig()``, ``RouterConfig.fast()`` and
+    ``RouterConfig.high_recall()``, the settings ``HnswRouterConfigWasm`` has, in camelCase).
+
+    Returns
+    -------
+    dict
+        JSON-able values: lists, dicts, strings and numbers.
+    """
+    routers = {"default": RouterConfig(), "fast": RouterConfig.fast(), "highRecall": RouterConfig.high_recall()}
+    return {
+        "OPERATOR_NAMES": [scope_name(op) for op in OperatorType],
+        "STARTER_AGENTS": list(STARTER_AGENTS),
+        "BENCHMARK_OPTIONS": {
+            kind: [name for name in names if name != "seed"] for kind, names in self_benchmark.OPTIONS.items()
+        },
+        "MAX_TEXT": MAX_TEXT_LENGTH,
+        "ROUTER_CONFIGS": {name: _client_router(config) for name, config in routers.items()},
+    }
+
+
+def _client_router(config: RouterConfig) -> dict[str, Any]:
+    """The settings of ``config`` that ``HnswRouterConfigWasm`` has, by its camelCase names."""
+    return {
+        "dim": config.dim,
+        "m": config.m,
+        "efConstruction": config.ef_construction,
+        "efSearch": config.ef_search,
+        "topK": config.top_k,
+        "minConfidence": config.min_confidence,
+        "maxPatterns": config.max_patterns,
     }
 
 

@@ -190,7 +190,8 @@ def lora(dim: int = 256, repeats: int = 200, seed: int = 0) -> dict[str, Any]:
 
 #: The benchmarks by kind, for :func:`run`.
 KINDS: dict[str, Callable[..., dict[str, Any]]] = {"hnsw": hnsw, "lora": lora}
-_OPTIONS = {"hnsw": ("size", "dim", "queries", "k", "seed"), "lora": ("dim", "repeats", "seed")}
+#: The keyword options each benchmark takes.
+OPTIONS = {"hnsw": ("size", "dim", "queries", "k", "seed"), "lora": ("dim", "repeats", "seed")}
 
 
 def run(kind: object, options: object = None) -> dict[str, Any]:
@@ -208,9 +209,9 @@ def run(kind: object, options: object = None) -> dict[str, Any]:
     options = {} if options is None else options
     if not isinstance(options, dict) or not all(isinstance(name, str) for name in options):
         raise TypeError(f"benchmark options must be a dict with string keys, got {type(options).__name__}")
-    unknown = sorted(set(options) - set(_OPTIONS[kind]))
+    unknown = sorted(set(options) - set(OPTIONS[kind]))
     if unknown:
-        raise ValueError(f"unknown option(s) {unknown} for the {kind} benchmark; known: {list(_OPTIONS[kind])}")
+        raise ValueError(f"unknown option(s) {unknown} for the {kind} benchmark; known: {list(OPTIONS[kind])}")
     return KINDS[kind](**options)
 
 

@@ -1,18 +1,14 @@
-// Drives the real Arena of static/ruvllm.global.js (loaded in a vm context) through random
+// Drives the real Arena of the client's module static/client/arena.js through random
 // interleavings of alloc and release, and checks that no region handed out overlaps a live one.
 //
-//   node arena_property.js <ruvllm.global.js> <seed> <steps> <floats> <staticFloats>
+//   node arena_property.js <arena.js> <seed> <steps> <floats> <staticFloats>
 //
 // Prints one JSON line: {allocated, refused, wraps, maxLive} or {error}.
 "use strict";
 
-const fs = require("fs");
-const vm = require("vm");
+const { pathToFileURL } = require("url");
 
 const [file, seed, steps, floats, staticFloats] = process.argv.slice(2);
-const context = vm.createContext({ SharedArrayBuffer, Float32Array });
-vm.runInContext(fs.readFileSync(file, "utf8"), context, { filename: file });
-const { Arena } = context.RuvLLM._internals;
 
 /** mulberry32: a small seeded PRNG, so a failing seed replays exactly. */
 function random(state) {
@@ -24,7 +20,8 @@ function random(state) {
   };
 }
 
-function check() {
+/** @param {typeof import("../../static/client/arena.js").Arena} Arena */
+function check(Arena) {
   const next = random(Number(seed));
   const size = Number(floats);
   const ringStart = Number(staticFloats);
@@ -75,4 +72,5 @@ function check() {
   return stats;
 }
 
-process.stdout.write(JSON.stringify(check()) + "\n");
+// static/client/package.json declares the folder's files ES modules, which import() loads from CommonJS.
+import(pathToFileURL(file).href).then(({ Arena }) => process.stdout.write(JSON.stringify(check(Arena)) + "\n"));

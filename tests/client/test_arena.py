@@ -1,4 +1,4 @@
-"""The shared-memory arena of static/ruvllm.global.js, the real class run by Node: no region it
+"""The shared-memory arena of the client (static/client/arena.js), the real module run by Node: no region it
 hands out ever overlaps a live one, whatever the interleaving of calls and answers."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ NODE = shutil.which("node")
 def drive(seed: int, steps: int, floats: int, static_floats: int) -> dict:
     if NODE is None:
         raise pytest.UsageError("node is missing: the client's tests run the library in Node")
-    command = [NODE, str(SCRIPT), str(ROOT / "static" / "ruvllm.global.js"), str(seed), str(steps), str(floats),
+    command = [NODE, str(SCRIPT), str(ROOT / "static" / "client" / "arena.js"), str(seed), str(steps), str(floats),
                str(static_floats)]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(result.stdout)

@@ -1,5 +1,6 @@
 """The worker bridge on CPython: the calls the JS side relies on, and their refusals."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -7,8 +8,10 @@ import numpy as np
 import pytest
 
 from ruvllm_web import STARTER_AGENTS, SentenceEncoder, TextEmbedder, __version__, bridge, starter_patterns
+from ruvllm_web import OperatorType, RouterConfig, scope_name, self_benchmark
 from ruvllm_web.encoder.sentence_encoder import REQUIRED_FILES
 from ruvllm_web.intelligent import IntelligentLLM
+from ruvllm_web.validation import MAX_TEXT_LENGTH
 
 
 @pytest.fixture(autouse=True)
@@ -278,3 +281,22 @@ def test_the_workers_encoder_answers_the_starter_texts_from_its_file(model_folde
     (folder / bridge.STARTER_VECTORS).unlink()
     with pytest.raises(ValueError, match="starter-vectors.f32 is missing"):
         bridge.WorkerEncoder(folder)
+
+
+def test_client_constants_are_the_engines_own_values() -> None:
+    constants = bridge.client_constants()
+    assert json.loads(json.dumps(constants)) == constants  # build.py writes them into a JS module
+    names = constants["OPERATOR_NAMES"]
+    assert names == [scope_name(op) for op in OperatorType] and len(names) == 17 and names[12] == "HashJoin"
+    assert constants["STARTER_AGENTS"] == list(STARTER_AGENTS)
+    assert constants["MAX_TEXT"] == MAX_TEXT_LENGTH
+    options = constants["BENCHMARK_OPTIONS"]
+    assert sorted(options) == sorted(self_benchmark.KINDS)
+    for kind, names in options.items():
+        assert names == [name for name in self_benchmark.OPTIONS[kind] if name != "seed"]
+    snake = {"efConstruction": "ef_construction", "efSearch": "ef_search", "topK": "top_k",
+             "minConfidence": "min_confidence", "maxPatterns": "max_patterns"}
+    routers = constants["ROUTER_CONFIGS"]
+    made = {name: RouterConfig(**{snake.get(key, key): value for key, value in settings.items()})
+            for name, settings in routers.items()}
+    assert made == {"default": RouterConfig(), "fast": RouterConfig.fast(), "highRecall": RouterConfig.high_recall()}
