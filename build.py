@@ -382,8 +382,8 @@ def embed_starter_library(folder: Path) -> str:
     The engine's own SentenceEncoder, run here once, so that a page does not run 482 texts through
     the model to seed an engine (the worker's encoder answers those texts from this file).
     """
-    from ruvllm_web.encoder import SentenceEncoder
-    from ruvllm_web.starter_patterns import starter_patterns
+    from ruvllm_web.text.encoder import SentenceEncoder
+    from ruvllm_web.text.starter_library import starter_patterns
 
     vectors = SentenceEncoder(folder).encode([pattern.text for pattern in starter_patterns()])
     (folder / STARTER_VECTORS).write_bytes(vectors.astype("<f4").tobytes())

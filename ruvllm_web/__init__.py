@@ -6,7 +6,6 @@ about JavaScript.
 """
 
 from ruvllm_web._version import __version__
-from ruvllm_web.encoder import SentenceEncoder
 from ruvllm_web.hnsw_index import HnswIndex
 from ruvllm_web.hnsw_router import HnswRouter
 from ruvllm_web.intelligent import IntelligentConfig, IntelligentLLM
@@ -15,7 +14,9 @@ from ruvllm_web.operators import OperatorCategory, OperatorType, scope_name
 from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
 from ruvllm_web.scoped_lora import ScopedLoRA
 from ruvllm_web.sona import AdaptationResult, SonaConfig, SonaInstant
-from ruvllm_web.starter_patterns import (
+from ruvllm_web.text.encoder import SentenceEncoder
+from ruvllm_web.text.lexical import HashedFeature, TextEmbedder
+from ruvllm_web.text.starter_library import (
     STARTER_AGENTS,
     LabelledRequest,
     StarterPattern,
@@ -24,7 +25,6 @@ from ruvllm_web.starter_patterns import (
     starter_patterns,
     starter_task_types,
 )
-from ruvllm_web.text_embedder import HashedFeature, TextEmbedder
 from ruvllm_web.trajectory import Trajectories, TrajectoryBuffer
 
 __all__ = [

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from ruvllm_web import STARTER_AGENTS, SentenceEncoder, TextEmbedder, __version__, bridge, starter_patterns
-from ruvllm_web.encoder.sentence_encoder import REQUIRED_FILES
 from ruvllm_web.intelligent import IntelligentLLM
+from ruvllm_web.text.encoder.sentence_encoder import REQUIRED_FILES
 
 
 @pytest.fixture(autouse=True)

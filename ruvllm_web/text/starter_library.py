@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ruvllm_web.encoder import SentenceEncoder
-from ruvllm_web.text_embedder import TextEmbedder
+from ruvllm_web.text.encoder import SentenceEncoder
+from ruvllm_web.text.lexical import TextEmbedder
 
 STARTER_AGENTS = ("Coder", "Researcher", "Tester", "Reviewer", "Architect", "Security", "Performance", "MlDeveloper")
 

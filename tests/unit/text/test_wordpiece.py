@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ruvllm_web.encoder.wordpiece import MAX_WORD_CHARS, WordPieceTokenizer
+from ruvllm_web.text.encoder.wordpiece import MAX_WORD_CHARS, WordPieceTokenizer
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 VOCAB = ROOT / "dist" / "models" / "all-MiniLM-L6-v2" / "vocab.txt"
 FIXTURE = ROOT / "tests" / "fixtures" / "encoder" / "tokenizer_ids.json"
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

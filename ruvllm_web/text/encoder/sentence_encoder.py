@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ruvllm_web.encoder.bert import BertConfig, BertEncoder
-from ruvllm_web.encoder.safetensors import read_safetensors
-from ruvllm_web.encoder.wordpiece import WordPieceTokenizer
+from ruvllm_web.text.encoder.bert import BertConfig, BertEncoder
+from ruvllm_web.text.encoder.safetensors import read_safetensors
+from ruvllm_web.text.encoder.wordpiece import WordPieceTokenizer
 from ruvllm_web.validation import as_text
 
 #: Longest text accepted, in characters. Only the first ``max_tokens - 2`` word pieces count,
