@@ -16,6 +16,7 @@ from ruvllm_web.scoped_lora import ScopedLoRA
 from ruvllm_web.sona import AdaptationResult, SonaConfig, SonaInstant
 from ruvllm_web.text.encoder import SentenceEncoder
 from ruvllm_web.text.lexical import HashedFeature, TextEmbedder
+from ruvllm_web.text.static_encoder import StaticEncoder
 from ruvllm_web.text.starter_library import (
     STARTER_AGENTS,
     LabelledRequest,
@@ -48,6 +49,7 @@ __all__ = [
     "SonaConfig",
     "SonaInstant",
     "StarterPattern",
+    "StaticEncoder",
     "TextEmbedder",
     "Trajectories",
     "TrajectoryBuffer",
