@@ -44,6 +44,11 @@ def encoder() -> StaticEncoder:
 
 
 @pytest.fixture(scope="module")
+def full(encoder: StaticEncoder) -> SentenceEncoder:
+    return SentenceEncoder(MODEL)
+
+
+@pytest.fixture(scope="module")
 def table() -> np.ndarray:
     return read_safetensors(MODEL / STATIC_TABLE)[TABLE_TENSOR].astype(np.float64)
 
@@ -74,8 +79,9 @@ def test_a_text_is_the_unit_mean_of_its_pieces_rows(encoder: StaticEncoder, tabl
     assert np.abs(np.linalg.norm(vectors.astype(np.float64), axis=1) - 1.0).max() < 1e-6
 
 
-def test_the_pieces_are_the_sentence_encoders_without_unknown_ones(encoder: StaticEncoder) -> None:
-    full = SentenceEncoder(MODEL)
+def test_the_pieces_are_the_sentence_encoders_without_unknown_ones(
+    encoder: StaticEncoder, full: SentenceEncoder
+) -> None:
     text = "Refactor the naïve Straße parser 😀 tests, 東京!"
     pieces = full.tokenize(text)[1:-1]
     unknown = full.tokenize("😀")[1]
@@ -206,7 +212,7 @@ def test_similarities_follow_the_full_models_on_the_reference_texts(encoder: Sta
     assert spearman((vectors @ vectors.T)[pairs], (reference @ reference.T)[pairs]) >= 0.35
 
 
-def test_held_out_requests_route_nearly_as_with_the_full_model(encoder: StaticEncoder) -> None:
+def test_held_out_requests_route_nearly_as_with_the_full_model(encoder: StaticEncoder, full: SentenceEncoder) -> None:
     """k-NN over the starter library: the static tier reaches 0.75 top-1 (the full model 0.82, the
     lexical embedder 0.74) and picks the full model's agent for 77% of the requests; the engine's own
     router, seeded by add_starter_library, reaches 0.78."""
@@ -215,10 +221,10 @@ def test_held_out_requests_route_nearly_as_with_the_full_model(encoder: StaticEn
     labels = np.array([index[p.agent] for p in patterns])
     truth = np.array([index[r.agent] for r in held_out])
     full_library = np.fromfile(MODEL / "starter-vectors.f32", dtype="<f4").reshape(len(patterns), 384)
-    full = knn_agents(SentenceEncoder(MODEL).encode([r.text for r in held_out]) @ full_library.T, labels)
+    by_full = knn_agents(full.encode([r.text for r in held_out]) @ full_library.T, labels)
     queries = encoder.encode([r.text for r in held_out])
     static = knn_agents(queries @ encoder.encode([p.text for p in patterns]).T, labels)
-    assert (static == truth).mean() >= 0.70 and (static == full).mean() >= 0.70
+    assert (static == truth).mean() >= 0.70 and (static == by_full).mean() >= 0.70
     engine = IntelligentLLM(IntelligentConfig.with_dim(encoder.dim))
     assert add_starter_library(engine, encoder) == len(patterns)
     routed = np.array([index[engine.route(query).agent] for query in queries])
