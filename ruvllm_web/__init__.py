@@ -6,14 +6,16 @@ about JavaScript.
 """
 
 from ruvllm_web._version import __version__
-from ruvllm_web.encoder import SentenceEncoder
 from ruvllm_web.hnsw import HnswIndex
-from ruvllm_web.router import HnswRouter
 from ruvllm_web.intelligent import IntelligentConfig, IntelligentLLM
 from ruvllm_web.learning import AdaptationResult, SonaConfig, SonaInstant, Trajectories, TrajectoryBuffer
 from ruvllm_web.lora import MicroLoRA, OperatorCategory, OperatorType, ScopedLoRA, scope_name
+from ruvllm_web.router import HnswRouter
 from ruvllm_web.router_types import PatternRecord, RouterConfig, RoutingNeighbor, RoutingResult
-from ruvllm_web.starter_patterns import (
+from ruvllm_web.text.encoder import SentenceEncoder
+from ruvllm_web.text.lexical import HashedFeature, TextEmbedder
+from ruvllm_web.text.static_encoder import StaticEncoder
+from ruvllm_web.text.starter_library import (
     STARTER_AGENTS,
     LabelledRequest,
     StarterPattern,
@@ -22,7 +24,6 @@ from ruvllm_web.starter_patterns import (
     starter_patterns,
     starter_task_types,
 )
-from ruvllm_web.text_embedder import HashedFeature, TextEmbedder
 
 __all__ = [
     "STARTER_AGENTS",
@@ -45,6 +46,7 @@ __all__ = [
     "SonaConfig",
     "SonaInstant",
     "StarterPattern",
+    "StaticEncoder",
     "TextEmbedder",
     "Trajectories",
     "TrajectoryBuffer",

@@ -24,18 +24,18 @@ import numpy as np
 
 from ruvllm_web import STARTER_AGENTS, OperatorType, scope_name, self_benchmark
 from ruvllm_web._version import __version__
-from ruvllm_web.encoder.sentence_encoder import MAX_TEXT_CHARS, REQUIRED_FILES, SentenceEncoder
-from ruvllm_web.router import HnswRouter
 from ruvllm_web.intelligent import IntelligentLLM
 from ruvllm_web.learning.sona import SonaConfig, SonaInstant
 from ruvllm_web.learning.trajectory import TrajectoryBuffer
 from ruvllm_web.lora.micro import MicroLoRA
 from ruvllm_web.lora.scoped import ScopedLoRA
+from ruvllm_web.router import HnswRouter
 from ruvllm_web.router_types import RouterConfig
 from ruvllm_web.snapshot import JS_SAFE_INTEGER
-from ruvllm_web.starter_patterns import add_starter_library as _add_starter_library
-from ruvllm_web.starter_patterns import starter_patterns, starter_task_types
-from ruvllm_web.text_embedder import TextEmbedder
+from ruvllm_web.text.encoder.sentence_encoder import MAX_TEXT_CHARS, REQUIRED_FILES, SentenceEncoder
+from ruvllm_web.text.lexical import TextEmbedder
+from ruvllm_web.text.starter_library import add_starter_library as _add_starter_library
+from ruvllm_web.text.starter_library import starter_patterns, starter_task_types
 from ruvllm_web.validation import MAX_TEXT_LENGTH, as_int, as_text, as_vector
 
 #: Longest vector the bridge accepts, a guard against a runaway caller.
@@ -255,7 +255,7 @@ def add_starter_library(handle: int, embedder_handle: int) -> int:
     """Add the starter library, embedded by the embedder under ``embedder_handle``, to the object under ``handle``.
 
     The embedder is a TextEmbedder or a SentenceEncoder. Returns the number of patterns added;
-    see :func:`ruvllm_web.starter_patterns.add_starter_library`.
+    see :func:`ruvllm_web.text.starter_library.add_starter_library`.
     """
     target = _object(handle)
     embedder = _object(embedder_handle)

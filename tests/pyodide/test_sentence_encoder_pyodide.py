@@ -41,7 +41,7 @@ def mount_models(selenium) -> None:
 @run_in_pyodide(packages=["numpy", "ruvllm_web"], pytest_assert_rewrites=False)
 def encode_in_pyodide(selenium, texts, strings):
     from ruvllm_web import SentenceEncoder
-    from ruvllm_web.encoder.wordpiece import WordPieceTokenizer
+    from ruvllm_web.text.encoder.wordpiece import WordPieceTokenizer
 
     vectors = SentenceEncoder("/models/all-MiniLM-L6-v2").encode(texts)
     tokenizer = WordPieceTokenizer.from_file("/models/all-MiniLM-L6-v2/vocab.txt")

@@ -1,7 +1,7 @@
 """The built-in text embedder inside real Pyodide: the same vectors as on CPython, and the same routing.
 
 Only each test's body is shipped into Pyodide, so expected values are either
-literals (the digests also pinned in tests/unit/test_text_embedder.py) or
+literals (the digests also pinned in tests/unit/text/test_text_embedder.py) or
 computed inside from first principles (the plain-Python feature reference,
 brute-force k-NN).
 """

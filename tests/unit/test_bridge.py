@@ -9,8 +9,8 @@ import pytest
 
 from ruvllm_web import STARTER_AGENTS, SentenceEncoder, TextEmbedder, __version__, bridge, starter_patterns
 from ruvllm_web import OperatorType, RouterConfig, scope_name, self_benchmark
-from ruvllm_web.encoder.sentence_encoder import REQUIRED_FILES
 from ruvllm_web.intelligent import IntelligentLLM
+from ruvllm_web.text.encoder.sentence_encoder import REQUIRED_FILES
 from ruvllm_web.validation import MAX_TEXT_LENGTH
 
 

@@ -1,4 +1,4 @@
-"""A reader of the safetensors format with numpy alone.
+"""A reader and writer of the safetensors format with numpy alone.
 
 A safetensors file is: 8 bytes, the little-endian unsigned length ``n`` of a
 header; ``n`` bytes of UTF-8 JSON mapping each tensor name to its ``dtype``,
@@ -65,6 +65,32 @@ def parse_safetensors(data: bytes, name: str = "safetensors data") -> dict[str, 
             continue
         tensors[key] = _tensor(body, key, entry, name)
     return tensors
+
+
+def safetensors_bytes(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
+    """The safetensors file of ``tensors`` (in the given order) with ``metadata`` as ``__metadata__``.
+
+    The header is compact JSON with keys in insertion order, so equal inputs give equal bytes.
+
+    Raises
+    ------
+    ValueError
+        If a tensor's dtype is not one of :data:`DTYPES` (after conversion to little-endian).
+    """
+    names = {dtype: name for name, dtype in DTYPES.items()}
+    header: dict[str, object] = {"__metadata__": dict(metadata)}
+    chunks = []
+    offset = 0
+    for key, tensor in tensors.items():
+        data = np.ascontiguousarray(tensor, dtype=tensor.dtype.newbyteorder("<"))
+        if data.dtype not in names:
+            raise ValueError(f"tensor {key!r} has dtype {tensor.dtype}, expected one of {sorted(DTYPES)}")
+        chunks.append(data.tobytes())
+        end = offset + data.nbytes
+        header[key] = {"dtype": names[data.dtype], "shape": list(data.shape), "data_offsets": [offset, end]}
+        offset = end
+    encoded = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    return len(encoded).to_bytes(8, "little") + encoded + b"".join(chunks)
 
 
 def _tensor(body: memoryview, key: str, entry: object, name: str) -> np.ndarray:

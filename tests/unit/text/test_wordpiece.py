@@ -11,10 +11,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ruvllm_web.encoder.wordpiece import MAX_WORD_CHARS, WordPieceTokenizer
+from ruvllm_web.text.encoder.wordpiece import MAX_WORD_CHARS, WordPieceTokenizer, _unicode_words, _words
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 VOCAB = ROOT / "dist" / "models" / "all-MiniLM-L6-v2" / "vocab.txt"
 FIXTURE = ROOT / "tests" / "fixtures" / "encoder" / "tokenizer_ids.json"
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -51,6 +53,20 @@ def test_the_reference_strings_cover_the_hard_cases() -> None:
     assert any(any(0x4E00 <= ord(c) <= 0x9FFF for c in s) for s in strings)
     assert any(any(ord(c) >= 0x1F300 for c in s) for s in strings)
     assert any(len(max(s.split() or [""], key=len)) > MAX_WORD_CHARS for s in strings)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_the_ascii_path_splits_as_the_per_character_path(text: str) -> None:
+    """ASCII text skips the per-character loop; it must give the same words, for every ASCII character."""
+    assert _words(text) == _unicode_words(text)
+
+
+def test_the_ascii_path_handles_every_ascii_character() -> None:
+    every = "".join(map(chr, range(128)))
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    expected = [*"!\"#$%&'()*+,-./", "0123456789", *":;<=>?@", letters, *"[\\]^_`", letters, *"{|}~"]
+    assert _words(every) == _unicode_words(every) == expected
 
 
 def test_greedy_longest_match_first(tiny: WordPieceTokenizer) -> None:

@@ -26,8 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ruvllm_web.encoder import SentenceEncoder
-from ruvllm_web.text_embedder import TextEmbedder
+from ruvllm_web.text.encoder import SentenceEncoder
+from ruvllm_web.text.lexical import TextEmbedder
+from ruvllm_web.text.static_encoder import StaticEncoder
 
 STARTER_AGENTS = ("Coder", "Researcher", "Tester", "Reviewer", "Architect", "Security", "Performance", "MlDeveloper")
 
@@ -779,13 +780,13 @@ def starter_task_types() -> dict[str, list[str]]:
     return {agent: list(_STARTER[agent]) for agent in STARTER_AGENTS}
 
 
-def add_starter_library(target: PatternTarget, embedder: TextEmbedder | SentenceEncoder) -> int:
+def add_starter_library(target: PatternTarget, embedder: TextEmbedder | SentenceEncoder | StaticEncoder) -> int:
     """Embed every starter pattern with ``embedder`` and add it to ``target``; return how many were added.
 
     Each :class:`StarterPattern` ``p`` becomes
     ``target.add_pattern(vector(p.text), p.agent, p.task_type, p.description)``,
     in :func:`starter_patterns` order, where ``vector`` is ``embedder.embed``
-    (lexical) or ``embedder.encode`` (a sentence encoder); the texts are
+    (lexical) or ``embedder.encode`` (a sentence or static encoder); the texts are
     embedded in one batch first. The target's own rules apply as for any
     ``add_pattern`` call (a router holding ``max_patterns`` evicts its least
     recently used ones).
@@ -794,7 +795,7 @@ def add_starter_library(target: PatternTarget, embedder: TextEmbedder | Sentence
     ----------
     target : HnswRouter or IntelligentLLM
         Anything with ``dim`` and ``add_pattern(embedding, agent, task_type, description)``.
-    embedder : TextEmbedder or SentenceEncoder
+    embedder : TextEmbedder, SentenceEncoder or StaticEncoder
         Its ``dim`` must equal ``target.dim``.
 
     Returns
@@ -805,17 +806,19 @@ def add_starter_library(target: PatternTarget, embedder: TextEmbedder | Sentence
     Raises
     ------
     TypeError
-        If ``embedder`` is neither a :class:`TextEmbedder` nor a :class:`SentenceEncoder`, or
-        ``target`` cannot take patterns.
+        If ``embedder`` is not a :class:`TextEmbedder`, :class:`SentenceEncoder` or
+        :class:`StaticEncoder`, or ``target`` cannot take patterns.
     ValueError
         If the dimensions differ. Nothing is added then.
     """
     if isinstance(embedder, TextEmbedder):
         embed_batch = embedder.embed_batch
-    elif isinstance(embedder, SentenceEncoder):
+    elif isinstance(embedder, (SentenceEncoder, StaticEncoder)):
         embed_batch = embedder.encode
     else:
-        raise TypeError(f"embedder must be a TextEmbedder or a SentenceEncoder, got {type(embedder).__name__}")
+        raise TypeError(
+            f"embedder must be a TextEmbedder, SentenceEncoder or StaticEncoder, got {type(embedder).__name__}"
+        )
     if not callable(getattr(target, "add_pattern", None)) or not isinstance(getattr(target, "dim", None), int):
         raise TypeError(f"target must have dim and add_pattern (a router or an engine), got {type(target).__name__}")
     if embedder.dim != target.dim:

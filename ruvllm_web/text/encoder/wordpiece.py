@@ -45,6 +45,10 @@ _CJK_RANGES = (
     (0xF900, 0xFAFF),
     (0x2F800, 0x2FA1F),
 )
+#: The ASCII characters step 2 removes (the controls but tab, newline and carriage return), and an
+#: ASCII word or punctuation character of step 3 once they are gone.
+_ASCII_REMOVED = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_ASCII_WORD = re.compile(r"[^\t\n\r !-/:-@\[-`{-~]+|[!-/:-@\[-`{-~]")
 
 
 class WordPieceTokenizer:
@@ -87,6 +91,11 @@ class WordPieceTokenizer:
     def vocab_size(self) -> int:
         """Number of tokens in the vocabulary."""
         return len(self._vocab)
+
+    @property
+    def vocab(self) -> tuple[str, ...]:
+        """The vocabulary in id order."""
+        return tuple(self._vocab)
 
     def tokenize(self, text: str, max_pieces: int | None = None) -> list[str]:
         """The word pieces of ``text`` (no [CLS]/[SEP]), at most ``max_pieces`` of them.
@@ -165,6 +174,15 @@ def _split_special(text: str) -> Iterator[tuple[str, bool]]:
 
 def _words(text: str) -> list[str]:
     """Normalise ``text`` (steps 2 and 3 of the module docstring) and split it into words."""
+    if text.isascii():
+        # ASCII is its own NFD form and holds no marks, CJK ideographs or other punctuation: step 2
+        # is a deletion and a lower-casing, step 3 one regular expression, with no per-character loop.
+        return _ASCII_WORD.findall(text.translate(_ASCII_REMOVED).lower())
+    return _unicode_words(text)
+
+
+def _unicode_words(text: str) -> list[str]:
+    """:func:`_words` for any text, one character at a time."""
     cleaned = []
     for char in text:
         if char == "\x00" or char == "\ufffd" or _is_control(char):

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ruvllm_web.encoder.bert import BertConfig, BertEncoder
-from ruvllm_web.encoder.safetensors import read_safetensors
-from ruvllm_web.encoder.wordpiece import WordPieceTokenizer
+from ruvllm_web.text.encoder.bert import BertConfig, BertEncoder
+from ruvllm_web.text.encoder.safetensors import read_safetensors
+from ruvllm_web.text.encoder.wordpiece import WordPieceTokenizer
 from ruvllm_web.validation import as_text
 
 #: Longest text accepted, in characters. Only the first ``max_tokens - 2`` word pieces count,
@@ -69,24 +69,13 @@ class SentenceEncoder:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"path must be a str or path-like, got {type(path).__name__}")
-        folder = Path(path)
-        if not folder.is_dir():
-            raise ValueError(f"{folder} is not a folder (expected a model folder such as dist/models/all-MiniLM-L6-v2)")
-        missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
-        if missing:
-            raise ValueError(f"{folder} lacks {', '.join(missing)} (build.py places the whole model folder)")
-        _expect(folder / "tokenizer_config.json", "do_lower_case", True)
+        folder = model_folder(path, REQUIRED_FILES)
         pooling = _read_json(folder / "1_Pooling/config.json")
         modes = sorted(key for key, value in pooling.items() if key.startswith("pooling_mode") and value is True)
         if modes != ["pooling_mode_mean_tokens"]:
             raise ValueError(f"{folder / '1_Pooling/config.json'}: pooling is {modes}, only mean pooling is supported")
         config = BertConfig.from_file(folder / "config.json")
-        max_tokens = _read_json(folder / "sentence_bert_config.json").get("max_seq_length")
-        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not 2 <= max_tokens:
-            raise ValueError(f"{folder / 'sentence_bert_config.json'}: max_seq_length must be an integer >= 2")
-        self._tokenizer = WordPieceTokenizer.from_file(folder / "vocab.txt")
+        self._tokenizer, max_tokens = read_tokenizer(folder)
         if self._tokenizer.vocab_size != config.vocab_size:
             raise ValueError(f"vocab.txt has {self._tokenizer.vocab_size} tokens, config.json says {config.vocab_size}")
         self._model = BertEncoder(config, read_safetensors(folder / "model.safetensors"))
@@ -145,11 +134,8 @@ class SentenceEncoder:
         return self._encode_ids([self._ids(text, f"texts[{i}]") for i, text in enumerate(texts)])
 
     def _ids(self, text: object, name: str) -> list[int]:
-        text = as_text(text, name, MAX_TEXT_CHARS)
-        ids = self._tokenizer.encode(text, self._max_tokens)
-        if len(ids) == 2:
-            raise ValueError(f"{name} has nothing to embed: it is empty or only whitespace and control characters")
-        return ids
+        pieces = text_pieces(self._tokenizer, text, name, self._max_tokens - 2)
+        return [self._tokenizer.cls_id, *pieces, self._tokenizer.sep_id]
 
     def _encode_ids(self, batch: list[list[int]]) -> np.ndarray:
         """Mean-pooled, unit-length vectors of tokenized texts, run in length-sorted groups."""
@@ -185,6 +171,61 @@ class SentenceEncoder:
 
     def __repr__(self) -> str:
         return f"SentenceEncoder({str(self._path)!r})"
+
+
+def model_folder(path: object, required: Sequence[str]) -> Path:
+    """``path`` as a :class:`~pathlib.Path`, checked to be a folder holding every file in ``required``.
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a ``str`` or path-like.
+    ValueError
+        If it is not a folder, or lacks one of the files (the message names them).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or path-like, got {type(path).__name__}")
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder (expected a model folder such as dist/models/all-MiniLM-L6-v2)")
+    missing = [name for name in required if not (folder / name).is_file()]
+    if missing:
+        raise ValueError(f"{folder} lacks {', '.join(missing)} (build.py places the whole model folder)")
+    return folder
+
+
+def read_tokenizer(folder: Path) -> tuple[WordPieceTokenizer, int]:
+    """The model folder's uncased tokenizer (``vocab.txt``) and its ``max_seq_length`` in word pieces.
+
+    Raises
+    ------
+    ValueError
+        If ``tokenizer_config.json`` does not say ``do_lower_case``, or ``sentence_bert_config.json``
+        has no integer ``max_seq_length`` of at least 2, or the vocabulary is not one.
+    """
+    _expect(folder / "tokenizer_config.json", "do_lower_case", True)
+    max_tokens = _read_json(folder / "sentence_bert_config.json").get("max_seq_length")
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or not 2 <= max_tokens:
+        raise ValueError(f"{folder / 'sentence_bert_config.json'}: max_seq_length must be an integer >= 2")
+    return WordPieceTokenizer.from_file(folder / "vocab.txt"), max_tokens
+
+
+def text_pieces(tokenizer: WordPieceTokenizer, text: object, name: str, max_pieces: int) -> list[int]:
+    """The ids of the first ``max_pieces`` word pieces of ``text`` (no [CLS] or [SEP]).
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a ``str``.
+    ValueError
+        If it has more than ``MAX_TEXT_CHARS`` characters, or no word piece (the message names it
+        ``name``).
+    """
+    text = as_text(text, name, MAX_TEXT_CHARS)
+    pieces = tokenizer.encode_pieces(text, max_pieces)
+    if not pieces:
+        raise ValueError(f"{name} has nothing to embed: it is empty or only whitespace and control characters")
+    return pieces
 
 
 def _read_json(path: Path) -> dict[str, object]:

@@ -64,7 +64,7 @@ def gelu(x: np.ndarray) -> np.ndarray:
     interpolation error is at most ``h^2 / 8 max|Phi''| = 2.9e-8`` in ``Phi`` and
     ``h^2 / 8 max|x Phi''(x)| = 3.6e-8`` in the GELU; with float32's rounding of the table
     and the arithmetic, the result is within ``2.5e-7 max(1, |x|)`` of the exact GELU, about
-    one float32 rounding step (``tests/unit/test_sentence_encoder.py`` checks it against
+    one float32 rounding step (``tests/unit/text/test_sentence_encoder.py`` checks it against
     :func:`math.erfc`). A table lookup is a third of the array operations of an erf
     approximation's polynomial.
     """
@@ -103,8 +103,8 @@ def attention(qkv: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         The heads' outputs side by side, one row per token.
 
     Both products are batched ``matmul`` over (batch, head) on contiguous copies of the operands
-    (``L x 3 A d`` values, small against the products): inside Pyodide (no BLAS) that beats
-    ``einsum`` here, whose inner loops run over only ``d`` or ``L`` values.
+    (``L x 3 A d`` values, small against the products): inside Pyodide (no BLAS) ``einsum``'s
+    inner loops would run over only ``d`` or ``L`` values here (see BENCHMARKS.md, bench_encoder).
     """
     n, length, _, heads, size = qkv.shape
     queries = qkv[:, :, 0].transpose(0, 2, 1, 3).copy()  # (n, A, L, d)
@@ -123,7 +123,8 @@ def layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -
     """LayerNorm over the last axis of a 2-D ``x`` (biased variance, as PyTorch), in a new array.
 
     The statistics come from C reductions on ``(rows, 1)`` columns: ``x.mean`` and ``x.var`` add
-    Python-level overhead that costs as much as the arithmetic at a short text's size in Pyodide.
+    Python-level overhead per call, which matters at a short text's size in Pyodide (see
+    BENCHMARKS.md, bench_encoder).
     """
     scale = np.float32(1.0 / x.shape[-1])
     mean = np.add.reduce(x, axis=-1, keepdims=True)

@@ -68,7 +68,7 @@ def test_a_dimension_mismatch_is_refused_and_adds_nothing() -> None:
 @pytest.mark.parametrize(
     "target, embedder, message",
     [
-        (HnswRouter(), "not an embedder", "embedder must be a TextEmbedder or a SentenceEncoder, got str"),
+        (HnswRouter(), "not an embedder", "embedder must be a TextEmbedder, SentenceEncoder or StaticEncoder, got str"),
         (object(), TextEmbedder(), "target must have dim and add_pattern"),
         (TextEmbedder(), TextEmbedder(), "target must have dim and add_pattern"),
     ],

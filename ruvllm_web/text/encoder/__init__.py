@@ -6,6 +6,6 @@
 - :mod:`.sentence_encoder`: :class:`SentenceEncoder`, text to unit-length vectors.
 """
 
-from ruvllm_web.encoder.sentence_encoder import SentenceEncoder
+from ruvllm_web.text.encoder.sentence_encoder import SentenceEncoder
 
 __all__ = ["SentenceEncoder"]
