@@ -36,6 +36,7 @@ from ruvllm_web.text.encoder.sentence_encoder import MAX_TEXT_CHARS, REQUIRED_FI
 from ruvllm_web.text.lexical import TextEmbedder
 from ruvllm_web.text.starter_library import add_starter_library as _add_starter_library
 from ruvllm_web.text.starter_library import starter_patterns, starter_task_types
+from ruvllm_web.text.static_encoder import STATIC_FILES, StaticEncoder
 from ruvllm_web.validation import MAX_TEXT_LENGTH, as_int, as_text, as_vector
 
 #: Longest vector the bridge accepts, a guard against a runaway caller.
@@ -103,6 +104,7 @@ FACTORIES: dict[str, Callable[..., Any]] = {
     "TextEmbedder": lambda dim=384: TextEmbedder(dim),
     # A model folder in the worker's own file system, where the worker writes the files it fetched.
     "SentenceEncoder": WorkerEncoder,
+    "StaticEncoder": StaticEncoder,
     "TrajectoryBuffer": TrajectoryBuffer,
 }
 #: What ``load`` can restore from a snapshot, by class name.
@@ -110,6 +112,14 @@ LOADERS: dict[str, Callable[..., Any]] = {
     "IntelligentLLM": IntelligentLLM.load,
     "HnswRouter": HnswRouter.from_bytes,
 }
+
+#: The encoders the worker builds from fetched model files: the files each reads, by class name.
+ENCODER_FILES: dict[str, tuple[str, ...]] = {
+    "SentenceEncoder": (*REQUIRED_FILES, STARTER_VECTORS),
+    "StaticEncoder": STATIC_FILES,
+}
+#: The classes that turn text into vectors by a model (``encode_texts`` and ``invoke_text`` take them).
+_ENCODERS = (SentenceEncoder, StaticEncoder)
 
 _objects: dict[int, Any] = {}
 
@@ -254,25 +264,38 @@ def time_invoke(handle: int, method: str, repeats: int, *args: Any) -> list[floa
 def add_starter_library(handle: int, embedder_handle: int) -> int:
     """Add the starter library, embedded by the embedder under ``embedder_handle``, to the object under ``handle``.
 
-    The embedder is a TextEmbedder or a SentenceEncoder. Returns the number of patterns added;
-    see :func:`ruvllm_web.text.starter_library.add_starter_library`.
+    The embedder is a TextEmbedder, a SentenceEncoder or a StaticEncoder. Returns the number of
+    patterns added; see :func:`ruvllm_web.text.starter_library.add_starter_library`.
     """
     target = _object(handle)
     embedder = _object(embedder_handle)
-    if not isinstance(embedder, (TextEmbedder, SentenceEncoder)):
+    if not isinstance(embedder, (TextEmbedder, *_ENCODERS)):
         raise TypeError(
-            f"handle {embedder_handle} is a {type(embedder).__name__}, not a TextEmbedder or SentenceEncoder"
+            f"handle {embedder_handle} is a {type(embedder).__name__}, not a TextEmbedder, SentenceEncoder "
+            "or StaticEncoder"
         )
     return _add_starter_library(target, embedder)
 
 
-def encoder_files() -> list[str]:
-    """The files of a model folder a WorkerEncoder reads (the worker fetches these)."""
-    return [*REQUIRED_FILES, STARTER_VECTORS]
+def encoder_files(class_name: str = "SentenceEncoder") -> list[str]:
+    """The files of a model folder the encoder ``class_name`` reads in the worker (the worker fetches these).
+
+    A ``"SentenceEncoder"`` (a WorkerEncoder) reads the model and ``STARTER_VECTORS``; a
+    ``"StaticEncoder"`` reads the tokenizer's files and the static token table, not the weights.
+
+    Raises
+    ------
+    ValueError
+        If ``class_name`` names no encoder.
+    """
+    key = as_text(class_name, "class name", 100)
+    if key not in ENCODER_FILES:
+        raise ValueError(f"{key!r} is not an encoder; known: {sorted(ENCODER_FILES)}")
+    return list(ENCODER_FILES[key])
 
 
 def encode_texts(handle: int, texts: object) -> np.ndarray:
-    """The SentenceEncoder under ``handle`` on a list of texts: the ``(n, dim)`` vectors, row after row.
+    """The encoder under ``handle`` on a list of texts: the ``(n, dim)`` vectors, row after row.
 
     One flat float32 array, so that it crosses to the page as one Float32Array, which the
     client cuts into ``n`` vectors. Raises as :meth:`SentenceEncoder.encode` on a list.
@@ -283,7 +306,7 @@ def encode_texts(handle: int, texts: object) -> np.ndarray:
 
 
 def invoke_text(handle: int, encoder_handle: int, method: str, text: object, *args: Any) -> Any:
-    """``invoke(handle, method, v, *args)`` where ``v`` is ``text`` embedded by the SentenceEncoder under ``encoder_handle``.
+    """``invoke(handle, method, v, *args)`` where ``v`` is ``text`` embedded by the encoder under ``encoder_handle``.
 
     The text is embedded first: a text the encoder refuses (not a string, empty, too long)
     raises before the object under ``handle`` is touched.
@@ -373,10 +396,10 @@ def _new_handle(handle: object) -> int:
     return number
 
 
-def _encoder(handle: object) -> SentenceEncoder:
+def _encoder(handle: object) -> SentenceEncoder | StaticEncoder:
     target = _object(handle)
-    if not isinstance(target, SentenceEncoder):
-        raise TypeError(f"handle {handle} is a {type(target).__name__}, not a SentenceEncoder")
+    if not isinstance(target, _ENCODERS):
+        raise TypeError(f"handle {handle} is a {type(target).__name__}, not a SentenceEncoder or StaticEncoder")
     return target
 
 

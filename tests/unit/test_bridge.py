@@ -7,10 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ruvllm_web import STARTER_AGENTS, SentenceEncoder, TextEmbedder, __version__, bridge, starter_patterns
+from ruvllm_web import STARTER_AGENTS, SentenceEncoder, StaticEncoder, TextEmbedder, __version__, bridge
+from ruvllm_web import starter_patterns
 from ruvllm_web import OperatorType, RouterConfig, scope_name, self_benchmark
 from ruvllm_web.intelligent import IntelligentLLM
 from ruvllm_web.text.encoder.sentence_encoder import REQUIRED_FILES
+from ruvllm_web.text.static_encoder import STATIC_FILES
 from ruvllm_web.validation import MAX_TEXT_LENGTH
 
 
@@ -259,6 +261,33 @@ def test_add_starter_library_with_a_sentence_encoder(model_folder) -> None:
     bridge.create(1, "SentenceEncoder", {"path": model_folder})
     bridge.create(2, "HnswRouter", {})
     assert bridge.add_starter_library(2, 1) == len(starter_patterns())
+
+
+def test_static_encoder_by_handle_reads_no_weights(model_folder, tmp_path) -> None:
+    # The worker fetches only encoder_files("StaticEncoder"): a folder of just those is enough.
+    assert bridge.encoder_files("StaticEncoder") == list(STATIC_FILES)
+    assert "model.safetensors" not in STATIC_FILES
+    for name in STATIC_FILES:
+        shutil.copyfile(Path(model_folder) / name, tmp_path / name)
+    bridge.create(1, "StaticEncoder", {"path": str(tmp_path)})
+    texts = ["fix the failing login test", "東京は日本の首都です。", "pizza 🍕"]
+    flat = bridge.encode_texts(1, texts)
+    assert flat.dtype == np.float32 and flat.shape == (3 * 256,)
+    np.testing.assert_array_equal(flat.reshape(3, 256), StaticEncoder(model_folder).encode(texts))
+    with pytest.raises(ValueError, match=r"texts\[1\] has nothing to embed"):
+        bridge.encode_texts(1, ["fine", " "])
+    bridge.create(2, "IntelligentLLM", {"config": {"router": {"dim": 256}}})
+    assert bridge.add_starter_library(2, 1) == len(starter_patterns())
+    text = "implement a helper method converting timestamps"
+    routed = bridge.invoke_text(2, 1, "route", text)
+    direct = bridge.invoke(2, "route", StaticEncoder(model_folder).encode(text))
+    assert {**routed, "latency_us": 0} == {**direct, "latency_us": 0}
+    bridge.create(3, "IntelligentLLM", {})
+    with pytest.raises(ValueError, match="dim"):
+        bridge.add_starter_library(3, 1)
+    known = r"'TextEmbedder' is not an encoder; known: \['SentenceEncoder', 'StaticEncoder'\]"
+    with pytest.raises(ValueError, match=known):
+        bridge.encoder_files("TextEmbedder")
 
 
 def test_the_workers_encoder_answers_the_starter_texts_from_its_file(model_folder, tmp_path) -> None:
