@@ -65,8 +65,9 @@ async function load() {
 }
 
 /**
- * The files "fetch_model" fetched and verified, by encoder handle, until "load_encoder" uses them.
- * @type {Map<number, Map<string, Uint8Array>>}
+ * The files "fetch_model" fetched and verified, and the encoder class they are for, by encoder
+ * handle, until "load_encoder" uses them.
+ * @type {Map<number, {className: string, files: Map<string, Uint8Array>}>}
  */
 const fetchedModels = new Map();
 
@@ -94,14 +95,16 @@ async function fetchOwn(url, what) {
 }
 
 /**
- * Fetch the model files a SentenceEncoder reads from the folder `url` of this worker's origin,
- * each checked against the sha256 and size build.py pinned in the folder's manifest.json, and
- * keep them under `handle`. Each file streams into one buffer of the pinned size (no list of
- * chunks to join, so no second copy); progress is posted as bytes arrive.
- * @param {number} handle @param {string} url
+ * Fetch the model files the encoder `className` reads (the bridge's `encoder_files`: a
+ * StaticEncoder needs no weights) from the folder `url` of this worker's origin, each checked
+ * against the sha256 and size build.py pinned in the folder's manifest.json, and keep them under
+ * `handle`. Each file streams into one buffer of the pinned size (no list of chunks to join, so
+ * no second copy); progress is posted as bytes arrive.
+ * @param {number} handle @param {string} url @param {string} className
  */
-async function fetchModel(handle, url) {
+async function fetchModel(handle, url, className) {
   const runtime = await loading;
+  const needed = toJs(runtime.calls.get("encoder_files")(className));
   const folder = new URL(url, self.location.href);
   if (folder.origin !== self.location.origin) {
     throw new Error(`the model must come from this page's own origin ${self.location.origin}, not ${folder.origin}`);
@@ -117,7 +120,7 @@ async function fetchModel(handle, url) {
     throw error instanceof SyntaxError ? new Error(`${manifestUrl} is not JSON (${error.message})`) : error;
   }
   /** @type {Array<{name: string, sha256: string, size: number}>} */
-  const pins = toJs(runtime.calls.get("encoder_files")()).map((/** @type {string} */ name) => {
+  const pins = needed.map((/** @type {string} */ name) => {
     const pin = manifest && manifest.files && manifest.files[name];
     if (!pin || typeof pin.sha256 !== "string" || !Number.isSafeInteger(pin.size) || pin.size < 0) {
       throw new Error(`${manifestUrl} pins no sha256 and size for ${name}`);
@@ -168,11 +171,11 @@ async function fetchModel(handle, url) {
     }
     files.set(pin.name, bytes);
   }
-  fetchedModels.set(handle, files);
+  fetchedModels.set(handle, { className, files });
 }
 
 /**
- * Build the SentenceEncoder under `handle` from the files fetchModel kept. They go into a folder
+ * Build the encoder under `handle` from the files fetchModel kept. They go into a folder
  * of Pyodide's in-memory file system, which takes each buffer over instead of copying it
  * (canOwn); the encoder reads them into the Python heap, and the folder is removed at once, so
  * that no copy but the encoder's own outlives the load.
@@ -180,10 +183,11 @@ async function fetchModel(handle, url) {
  * @returns {import("./static/ruvllm.js").ModelLoadInfo}
  */
 function loadEncoder(runtime, handle) {
-  const files = fetchedModels.get(handle);
-  if (!files) {
+  const fetched = fetchedModels.get(handle);
+  if (!fetched) {
     throw new Error(`no fetched model for handle ${handle}: fetch_model first`);
   }
+  const { className, files } = fetched;
   fetchedModels.delete(handle);
   // Emscripten's file system, of which Pyodide's typings name only a part.
   const FS = /** @type {any} */ (runtime.pyodide.FS);
@@ -213,7 +217,7 @@ function loadEncoder(runtime, handle) {
     const before = heap();
     const options = runtime.pyodide.toPy({ path: root });
     try {
-      runtime.calls.get("create")(handle, "SentenceEncoder", options);
+      runtime.calls.get("create")(handle, className, options);
     } finally {
       options.destroy();
     }
@@ -417,8 +421,8 @@ self.onmessage = (event) => {
     }
   } else if (message.call === "fetch_model") {
     // Beside the queue: the engine keeps answering while the model downloads.
-    const [handle, url] = /** @type {[number, string]} */ (message.args);
-    fetchModel(handle, url).then(
+    const [handle, url, className] = /** @type {[number, string, string]} */ (message.args);
+    fetchModel(handle, url, className).then(
       () => reply({ id: message.id, ok: true, result: null }),
       (error) => reply({ id: message.id, ok: false, error: describeError(error) }),
     );

@@ -315,7 +315,7 @@ export class TextEmbedderWasm extends EngineObject {
   embed(text: string): Promise<Float32Array>;
 }
 
-/** Download progress of a SentenceEncoderWasm's model. */
+/** Download progress of a SentenceEncoderWasm's or StaticEncoderWasm's model files. */
 export interface ModelProgress {
   stage: "model";
   /** 0..1: bytes fetched over the model's bytes; 1 once the model is loaded. */
@@ -325,7 +325,7 @@ export interface ModelProgress {
   detail: string;
 }
 
-/** What `SentenceEncoderWasm.load()` resolves to. */
+/** What `SentenceEncoderWasm.load()` and `StaticEncoderWasm.load()` resolve to. */
 export interface ModelLoadInfo {
   modelBytes: number;
   heapBytesBefore: number;
@@ -341,24 +341,44 @@ export interface SentenceEncoderOptions {
 }
 
 /**
- * Sentence embeddings (all-MiniLM-L6-v2, run by numpy in the worker; CPython's `SentenceEncoder`
- * gives the same vectors). The constructor returns at once; the model (~90 MB, built by
- * `build.py dist` into dist/models/) is fetched from the page's origin on first use, each file
- * verified against its pinned sha256. A missing or corrupt file rejects that call; the next tries again.
+ * What SentenceEncoderWasm and StaticEncoderWasm share. The constructor returns at once; the files
+ * the encoder reads (built by `build.py dist` into dist/models/) are fetched from the page's origin
+ * on first use, each verified against its pinned sha256 and size. A missing or corrupt file rejects
+ * that call; the next tries again.
  */
-export class SentenceEncoderWasm extends EngineObject {
-  constructor(options?: SentenceEncoderOptions);
-  /** 384. */
+declare class ModelEncoderWasm extends EngineObject {
+  /** The length of every vector. */
   readonly dim: number;
   /**
-   * Fetch and load the model now, unless done (encode does it on first use). Resolves to the bytes
-   * of the model files and the worker's WebAssembly heap size before and after building the encoder.
+   * Fetch and load the files now, unless done (encode does it on first use). Resolves to the bytes
+   * of the files and the worker's WebAssembly heap size before and after building the encoder.
    */
   load(): Promise<ModelLoadInfo>;
   /** A unit-length vector. Rejects for a non-string, more than 4096 characters, or nothing to embed. */
   encode(text: string): Promise<Float32Array>;
   /** One unit-length vector per text (at most 4096 texts), each equal to `encode(text)`. */
   encodeBatch(texts: string[]): Promise<Float32Array[]>;
+}
+
+/**
+ * Sentence embeddings (all-MiniLM-L6-v2, run by numpy in the worker; CPython's `SentenceEncoder`
+ * gives the same vectors): `dim` 384; the model (~90 MB) is fetched on first use.
+ */
+export class SentenceEncoderWasm extends ModelEncoderWasm {
+  constructor(options?: SentenceEncoderOptions);
+}
+
+/** Options of `new StaticEncoderWasm()`: those of `new SentenceEncoderWasm()`. */
+export type StaticEncoderOptions = SentenceEncoderOptions;
+
+/**
+ * The fast static tier for bulk text: `dim` 256, vectors from the static token table distilled from
+ * all-MiniLM-L6-v2 (a lookup and a mean per text, no transformer; CPython's `StaticEncoder` gives
+ * the same vectors). On first use only the tokenizer's files and the table (~16 MB) are fetched,
+ * never the model's weights.
+ */
+export class StaticEncoderWasm extends ModelEncoderWasm {
+  constructor(options?: StaticEncoderOptions);
 }
 
 /** Per-stage wall time of the last `process` call, microseconds. */
@@ -378,9 +398,10 @@ export class IntelligentLLMWasm extends EngineObject {
   readonly dim: number;
   /**
    * Synchronous. Let the methods below take text (`Input`), embedded by `encoder` in the worker;
-   * null to stop. Throws for another init()'s encoder or another dimension.
+   * null to stop. Throws for another init()'s encoder or another dimension (a StaticEncoderWasm
+   * needs an engine of dim 256: `config.routerConfig().dim = 256`).
    */
-  setEncoder(encoder: SentenceEncoderWasm | null): void;
+  setEncoder(encoder: SentenceEncoderWasm | StaticEncoderWasm | null): void;
   /** Route the input, adapt it and (with a quality in [0, 1]) learn; resolves to the adapted vector. */
   process(input: Input, context?: string, quality?: number): Promise<Float32Array>;
   route(input: Input): Promise<RoutingResult>;
@@ -390,7 +411,7 @@ export class IntelligentLLMWasm extends EngineObject {
   learnPattern(embedding: Input, agent: string, taskType: string, description: string, quality: number): Promise<number>;
   recordOutcome(success: boolean): Promise<number>;
   /** Embed and add the starter library; resolves to the number of patterns added. */
-  addStarterLibrary(embedder: TextEmbedderWasm | SentenceEncoderWasm): Promise<number>;
+  addStarterLibrary(embedder: TextEmbedderWasm | SentenceEncoderWasm | StaticEncoderWasm): Promise<number>;
   /** Stage timings of the last `process` call (all 0 before the first; not saved in snapshots). */
   lastTimings(): Promise<StageTimings>;
   tick(): Promise<Record<string, unknown> | null>;

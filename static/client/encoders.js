@@ -1,5 +1,5 @@
-// The text embedders: the built-in lexical one (TextEmbedderWasm) and all-MiniLM-L6-v2
-// (SentenceEncoderWasm), both run in the worker.
+// The text embedders: the built-in lexical one (TextEmbedderWasm), all-MiniLM-L6-v2
+// (SentenceEncoderWasm) and its static token table (StaticEncoderWasm), all run in the worker.
 
 import { MODEL_FOLDER } from "./constants.js";
 import { checkInteger, checkText, describe } from "./checks.js";
@@ -28,14 +28,18 @@ export class TextEmbedderWasm extends EngineObject {
 const MAX_BATCH = 4096;
 
 /**
- * Sentence embeddings in the worker: all-MiniLM-L6-v2 run by numpy, the vectors CPython's
- * `SentenceEncoder` gives. The constructor returns at once; the model (~90 MB) is fetched from
- * this page's origin on first use (or `load()`), verified against build.py's sha256 pins, and
- * `onProgress` hears how far the download is. Other engine calls keep being served meanwhile.
+ * What the worker's model encoders share: text to vectors by an encoder built in the worker from
+ * model files fetched from this page's origin on first use (or `load()`), each verified against
+ * build.py's sha256 pins in the folder's manifest.json, with `onProgress` hearing how far the
+ * download is. The constructor returns at once; other engine calls keep being served meanwhile.
  */
-export class SentenceEncoderWasm extends EngineObject {
-  /** @param {import("../ruvllm.js").SentenceEncoderOptions} [options] */
-  constructor(options = {}) {
+export class ModelEncoderWasm extends EngineObject {
+  /**
+   * @param {string} className the bridge's encoder class, which names the files to fetch
+   * @param {number} dim the length of its vectors
+   * @param {import("../ruvllm.js").SentenceEncoderOptions} options
+   */
+  constructor(className, dim, options) {
     if (options === null || typeof options !== "object") {
       throw new TypeError(`options must be an object, got ${describe(options)}`);
     }
@@ -47,8 +51,9 @@ export class SentenceEncoderWasm extends EngineObject {
       throw new TypeError(`modelUrl must be a string or URL, got ${describe(modelUrl)}`);
     }
     const opened = requireConnection();
-    super("SentenceEncoder", null, opened.nextHandle++); // created by the worker once the files are in
-    this.dim = 384;
+    super(className, null, opened.nextHandle++); // created by the worker once the files are in
+    this.dim = dim;
+    this._className = className;
     this._onProgress = onProgress;
     this._modelUrl = String(modelUrl || besideClient(`../${MODEL_FOLDER}`));
     /** @type {Promise<ModelLoadInfo> | null} */
@@ -73,7 +78,7 @@ export class SentenceEncoderWasm extends EngineObject {
           }));
         }
         try {
-          await opened.send("fetch_model", [this._handle, this._modelUrl]);
+          await opened.send("fetch_model", [this._handle, this._modelUrl, this._className]);
         } finally {
           opened.onModelProgress.delete(this._handle);
         }
@@ -117,11 +122,34 @@ export class SentenceEncoderWasm extends EngineObject {
   async free() {
     const loading = this._loading;
     if (!loading || !(await loading.then(() => true, () => false))) {
-      const freed = Promise.reject(new Error("this SentenceEncoderWasm was freed"));
+      const freed = Promise.reject(new Error(`this ${this.constructor.name} was freed`));
       freed.catch(() => {});
       this._loading = freed;
       return undefined;
     }
     return this._call("free", [this._handle]);
+  }
+}
+
+/**
+ * Sentence embeddings in the worker: all-MiniLM-L6-v2 run by numpy, the vectors CPython's
+ * `SentenceEncoder` gives. Fetches the model (~90 MB) on first use.
+ */
+export class SentenceEncoderWasm extends ModelEncoderWasm {
+  /** @param {import("../ruvllm.js").SentenceEncoderOptions} [options] */
+  constructor(options = {}) {
+    super("SentenceEncoder", 384, options);
+  }
+}
+
+/**
+ * The fast static tier for bulk text: 256-dim vectors from the static token table distilled from
+ * all-MiniLM-L6-v2 (table lookups, no transformer), the vectors CPython's `StaticEncoder` gives.
+ * Fetches only the tokenizer's files and the table on first use, never the model's weights.
+ */
+export class StaticEncoderWasm extends ModelEncoderWasm {
+  /** @param {import("../ruvllm.js").StaticEncoderOptions} [options] */
+  constructor(options = {}) {
+    super("StaticEncoder", 256, options);
   }
 }

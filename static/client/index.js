@@ -4,7 +4,7 @@
 
 import { STARTER_AGENTS } from "./constants.js";
 import { AdaptFeedbackWasm, HnswRouterConfigWasm, IntelligentConfigWasm, MicroLoraConfigWasm } from "./configs.js";
-import { SentenceEncoderWasm, TextEmbedderWasm } from "./encoders.js";
+import { ModelEncoderWasm, SentenceEncoderWasm, StaticEncoderWasm, TextEmbedderWasm } from "./encoders.js";
 import { EngineObject, answerWithPromises } from "./engine-object.js";
 import { l2Normalize, runBenchmark, starterTaskTypes } from "./functions.js";
 import { WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer } from "./learning-wasm.js";
@@ -12,7 +12,7 @@ import { HnswRouterWasm, IntelligentLLMWasm, MicroLoraWasm, SonaInstantWasm } fr
 import { close, init, setTickInterval, versionInfo } from "./session.js";
 
 answerWithPromises([
-  EngineObject, TextEmbedderWasm, SentenceEncoderWasm, IntelligentLLMWasm, HnswRouterWasm, MicroLoraWasm, SonaInstantWasm,
+  EngineObject, TextEmbedderWasm, ModelEncoderWasm, IntelligentLLMWasm, HnswRouterWasm, MicroLoraWasm, SonaInstantWasm,
   WasmMicroLoRA, WasmScopedLoRA, WasmTrajectoryBuffer,
 ], ["get_input_ptr", "get_output_ptr", "scope_name", "setEncoder"]);
 
@@ -28,6 +28,7 @@ export {
   STARTER_AGENTS,
   TextEmbedderWasm,
   SentenceEncoderWasm,
+  StaticEncoderWasm,
   IntelligentConfigWasm,
   IntelligentLLMWasm,
   HnswRouterConfigWasm,

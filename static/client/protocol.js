@@ -39,8 +39,9 @@
 /**
  * page -> worker: call the bridge function `call` (a name in `ruvllm_web.bridge.CALLS`, or
  * "load_encoder") with `args`, answered by an `Answer` with the same `id`. "fetch_model" (args
- * `[handle, folderUrl]`) fetches and verifies a sentence encoder's files, posting
- * `ModelProgressEvent`s meanwhile; "load_encoder" (args `[handle]`) then builds the encoder.
+ * `[handle, folderUrl, className]`, className "SentenceEncoder" or "StaticEncoder") fetches and
+ * verifies the files that encoder reads, posting `ModelProgressEvent`s meanwhile; "load_encoder"
+ * (args `[handle]`) then builds the encoder.
  * With `out`, a Float32Array result is written into the arena there.
  * @typedef {object} CallRequest
  * @property {number} id the client's number for this call, unique per connection

@@ -4,7 +4,7 @@
 import { checkBoolean, checkInteger, checkNumber, checkSnapshot, checkText, checkVector, describe } from "./checks.js";
 import { AdaptFeedbackWasm, HnswRouterConfigWasm, IntelligentConfigWasm, MicroLoraConfigWasm } from "./configs.js";
 import { camel } from "./connection.js";
-import { SentenceEncoderWasm, TextEmbedderWasm } from "./encoders.js";
+import { ModelEncoderWasm, TextEmbedderWasm } from "./encoders.js";
 import { EngineObject, checkSameEngine, loadInto } from "./engine-object.js";
 import { persistence, refusedStorage, requireConnection } from "./session.js";
 
@@ -196,7 +196,7 @@ export class IntelligentLLMWasm extends EngineObject {
     this.dim = restored ? restored.dim : options.router.dim;
     /** @type {import("./persistence.js").Persistence | null} the store this engine is kept in */
     this._persistence = store;
-    /** @type {SentenceEncoderWasm | null} what embeds text inputs (setEncoder) */
+    /** @type {ModelEncoderWasm | null} what embeds text inputs (setEncoder) */
     this._encoder = null;
     if (store) store.owner = this;
   }
@@ -204,12 +204,13 @@ export class IntelligentLLMWasm extends EngineObject {
   /**
    * Let `process`, `route`, `adapt`, `addPattern` and `learnPattern` take text: each embeds it
    * with `encoder` in the worker (the model loads on the first such call).
-   * @param {SentenceEncoderWasm | null} encoder null to take text no more
+   * @param {ModelEncoderWasm | null} encoder a SentenceEncoderWasm or StaticEncoderWasm of this
+   *   engine's dimension, or null to take text no more
    */
   setEncoder(encoder) {
     if (encoder !== null) {
-      if (!(encoder instanceof SentenceEncoderWasm)) {
-        throw new TypeError(`encoder must be a SentenceEncoderWasm or null, got ${describe(encoder)}`);
+      if (!(encoder instanceof ModelEncoderWasm)) {
+        throw new TypeError(`encoder must be a SentenceEncoderWasm, StaticEncoderWasm or null, got ${describe(encoder)}`);
       }
       checkSameEngine(encoder, this);
     }
@@ -274,15 +275,16 @@ export class IntelligentLLMWasm extends EngineObject {
 
   /**
    * Embed the starter library with `embedder` and add it as patterns (a restored engine already has them).
-   * @param {TextEmbedderWasm | SentenceEncoderWasm} embedder of this engine's dimension
+   * @param {TextEmbedderWasm | ModelEncoderWasm} embedder of this engine's dimension
    * @returns {Promise<number>} how many patterns were added
    */
   async addStarterLibrary(embedder) {
-    if (!(embedder instanceof TextEmbedderWasm || embedder instanceof SentenceEncoderWasm)) {
-      throw new TypeError(`embedder must be a TextEmbedderWasm or SentenceEncoderWasm, got ${describe(embedder)}`);
+    if (!(embedder instanceof TextEmbedderWasm || embedder instanceof ModelEncoderWasm)) {
+      throw new TypeError(
+        `embedder must be a TextEmbedderWasm, SentenceEncoderWasm or StaticEncoderWasm, got ${describe(embedder)}`);
     }
     checkSameEngine(embedder, this);
-    if (embedder instanceof SentenceEncoderWasm) await embedder.load();
+    if (embedder instanceof ModelEncoderWasm) await embedder.load();
     return this._changed(this._call("add_starter_library", [this._handle, embedder._handle]));
   }
 
@@ -384,7 +386,7 @@ export class IntelligentLLMWasm extends EngineObject {
     if (typeof input !== "string") {
       return this._invoke(method, [input, ...rest], outLength);
     }
-    const encoder = /** @type {SentenceEncoderWasm} */ (this._encoder); // _checkInput refused text without one
+    const encoder = /** @type {ModelEncoderWasm} */ (this._encoder); // _checkInput refused text without one
     await encoder.load();
     return this._call("invoke_text", [this._handle, encoder._handle, method, input, ...rest], outLength);
   }

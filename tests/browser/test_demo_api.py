@@ -150,7 +150,9 @@ def test_bad_arguments_are_refused_and_change_nothing(page, server) -> None:
     assert errors["embedSymbols"] == "Error: text has no letters or digits to embed: '?!'"
     assert errors["tinyDim"] == "Error: dim must be in [2, 65536], got 1"
     assert errors["floatDim"] == "TypeError: dim must be an integer, got 3.5"
-    assert errors["notEmbedder"] == "TypeError: embedder must be a TextEmbedderWasm or SentenceEncoderWasm, got object"
+    assert errors["notEmbedder"] == (
+        "TypeError: embedder must be a TextEmbedderWasm, SentenceEncoderWasm or StaticEncoderWasm, got object"
+    )
     assert errors["wrongDim"] == "Error: embedder makes 64-dim vectors, the engine expects 384"
     assert errors["kind"] == 'Error: unknown benchmark "gpu"; known: hnsw, lora'
     assert errors["options"] == "TypeError: benchmark options must be an object, got an Array"

@@ -49,16 +49,23 @@ LOAD = """
 """
 
 
-@pytest.fixture(scope="module")
-def loaded(browser, server, trap) -> Iterator[tuple[object, dict]]:
-    """A page whose encoder (`window.encoder`) has loaded the model, and what the load reported."""
+def loaded_page(browser, server, trap, load: str, texts: list[str]) -> Iterator[tuple[object, dict]]:
+    """Open the harness page, run `load` there on `texts`; yield the browser and what `load` answered.
+
+    Afterwards, check that the page asked for nothing beyond loopback meanwhile.
+    """
     if not (MODEL / "manifest.json").is_file():
         raise pytest.UsageError("dist/models is missing: run `python build.py dist` first")
     before = len(trap.page_requests())
     browser.get(server.url + "test-pages/harness.html")
-    texts = [FIXTURE_TEXTS[i] for i in PICKS]
-    yield browser, run(browser, server, LOAD, texts)
+    yield browser, run(browser, server, load, texts)
     assert trap.page_requests()[before:] == [], "a page asked for something beyond loopback"
+
+
+@pytest.fixture(scope="module")
+def loaded(browser, server, trap) -> Iterator[tuple[object, dict]]:
+    """A page whose encoder (`window.encoder`) has loaded the model, and what the load reported."""
+    yield from loaded_page(browser, server, trap, LOAD, [FIXTURE_TEXTS[i] for i in PICKS])
 
 
 RUN_WITH_TEXTS = """
@@ -108,8 +115,13 @@ def test_the_worker_heap_after_the_load_is_within_twice_the_weights(loaded) -> N
     assert info["heapBytesAfter"] <= 2 * weights, info
 
 
+#: Bad input to the encoder `window[arguments[1].encoder]`, of the class `arguments[1].cls`.
 BAD_INPUT = """
-  const encoder = window.encoder;
+  const encoder = window[arguments[1].encoder];
+  const construct = (options) => {
+    try { new lib[arguments[1].cls](options); return "constructed"; }
+    catch (error) { return `${error.name}: ${error.message}`; }
+  };
   const reference = Array.from(await encoder.encode("route this request"));
   const refusals = {
     number: await failure(encoder.encode(42)),
@@ -119,17 +131,18 @@ BAD_INPUT = """
     batchNotArray: await failure(encoder.encodeBatch("one text")),
     batchItem: await failure(encoder.encodeBatch(["fine", 7])),
     batchEmptyItem: await failure(encoder.encodeBatch(["fine", ""])),
-    options: (() => { try { new lib.SentenceEncoderWasm({ onProgress: 3 }); return "constructed"; }
-                      catch (error) { return `${error.name}: ${error.message}`; } })(),
+    tooMany: await failure(encoder.encodeBatch(new Array(4097).fill("a text"))),
+    options: construct({ onProgress: 3 }),
+    modelUrl: construct({ modelUrl: 256 }),
   };
   const after = Array.from(await encoder.encode("route this request"));
   return { refusals, same: after.every((x, i) => x === reference[i]) };
 """
 
 
-def test_bad_input_rejects_with_a_clear_error_and_changes_nothing(loaded, server) -> None:
-    browser, _ = loaded
-    out = run(browser, server, BAD_INPUT)
+def assert_bad_input_refused(browser, server, encoder: str, cls: str) -> None:
+    """The encoder `window[encoder]` refuses BAD_INPUT with clear errors, its vectors unchanged after."""
+    out = run(browser, server, BAD_INPUT, {"encoder": encoder, "cls": cls})
     refusals = out["refusals"]
     assert refusals["number"] == "TypeError: text must be a string, got number"
     assert refusals["empty"].startswith("Error: text has nothing to embed")
@@ -138,8 +151,15 @@ def test_bad_input_rejects_with_a_clear_error_and_changes_nothing(loaded, server
     assert refusals["batchNotArray"] == "TypeError: texts must be an Array of strings, got string"
     assert refusals["batchItem"] == "TypeError: texts[1] must be a string, got number"
     assert refusals["batchEmptyItem"].startswith("Error: texts[1] has nothing to embed")
+    assert refusals["tooMany"] == "Error: texts has 4097 items, at most 4096 allowed"
     assert refusals["options"] == "TypeError: onProgress must be a function, got number"
+    assert refusals["modelUrl"] == "TypeError: modelUrl must be a string or URL, got number"
     assert out["same"]
+
+
+def test_bad_input_rejects_with_a_clear_error_and_changes_nothing(loaded, server) -> None:
+    browser, _ = loaded
+    assert_bad_input_refused(browser, server, "encoder", "SentenceEncoderWasm")
 
 
 ROUTE_AND_LEARN = """

@@ -1,5 +1,5 @@
 // Calls the types must refuse (this file is expected NOT to type-check).
-import { IntelligentLLMWasm, SentenceEncoderWasm, WasmMicroLoRA, runBenchmark } from "../../static/ruvllm.js";
+import { IntelligentLLMWasm, SentenceEncoderWasm, StaticEncoderWasm, WasmMicroLoRA, runBenchmark } from "../../static/ruvllm.js";
 
 export async function misuse(): Promise<void> {
   const llm = new IntelligentLLMWasm();
@@ -14,5 +14,6 @@ export async function misuse(): Promise<void> {
   const encoder = new SentenceEncoderWasm({ onProgress: "log" });
   const vectors: Float32Array = await encoder.encodeBatch(["a", "b"]);
   llm.setEncoder(lora);
+  llm.setEncoder(new StaticEncoderWasm({ modelUrl: 256 }));
   console.log(vectors, await encoder.encode(["a"]));
 }

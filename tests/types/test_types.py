@@ -31,7 +31,8 @@ def test_misuse_is_refused() -> None:
     errors = [line for line in result.stdout.splitlines() if line.startswith("misuse.ts(")]
     assert [line.split(")")[0] for line in errors] == [
         "misuse.ts(6,21", "misuse.ts(7,34", "misuse.ts(8,9", "misuse.ts(10,31", "misuse.ts(11,9", "misuse.ts(12,55",
-        "misuse.ts(14,45", "misuse.ts(15,9", "misuse.ts(16,18", "misuse.ts(17,45",
+        "misuse.ts(14,45", "misuse.ts(15,9", "misuse.ts(16,18", "misuse.ts(17,42", "misuse.ts(18,45",
     ]
     assert "'number[]' is not assignable to parameter of type 'Input'" in errors[0]
+    assert "'number' is not assignable to type 'string | URL | undefined'" in errors[-2]
     assert "'string[]' is not assignable to parameter of type 'string'" in errors[-1]

@@ -9,9 +9,11 @@ import init, {
   WasmTrajectoryBuffer,
   TextEmbedderWasm,
   SentenceEncoderWasm,
+  StaticEncoderWasm,
   STARTER_AGENTS,
   starterTaskTypes,
   runBenchmark,
+  type ModelLoadInfo,
   type ModelProgress,
   type RoutingResult,
   type StageTimings,
@@ -118,4 +120,21 @@ export async function readmeText(): Promise<Float32Array[]> {
   const own = new SentenceEncoderWasm({ modelUrl: new URL("./models/all-MiniLM-L6-v2/", location.href) });
   await own.free();
   return [one, ...(await encoder.encodeBatch(["first text", "second text"]))];
+}
+
+/** The static tier: an engine of dim 256 seeded and fed by the table-lookup encoder. */
+export async function staticTier(texts: string[]): Promise<Float32Array[]> {
+  const config = new IntelligentConfigWasm();
+  config.routerConfig().dim = 256;
+  const llm = new IntelligentLLMWasm(config);
+  const encoder = new StaticEncoderWasm({ onProgress: (p: ModelProgress) => console.log(p.detail, p.fraction) });
+  const info: ModelLoadInfo = await encoder.load();
+  llm.setEncoder(encoder);
+  const added: number = await llm.addStarterLibrary(encoder);
+  const route = await llm.route("plan the migration");
+  console.log(info.modelBytes, added, route.agent, encoder.dim);
+  const one: Float32Array = await encoder.encode(texts[0]);
+  const own = new StaticEncoderWasm({ modelUrl: "./models/all-MiniLM-L6-v2/" });
+  await own.free();
+  return [one, ...(await encoder.encodeBatch(texts))];
 }
