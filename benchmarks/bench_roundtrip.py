@@ -8,7 +8,7 @@ the client takes the SharedArrayBuffer path or the copying path), and in each
 page measures, per call, p50/p99 of:
 - ``IntelligentLLMWasm.process`` (384 dims, ``--patterns`` patterns, no learning);
 - ``WasmMicroLoRA.forward_array`` (256 dims) and the zero-allocation ``forward()``;
-and the same engine calls timed inside the worker (``bridge.time_invoke``), so the
+and the same engine calls timed inside the worker (``bridge.time_call``), so the
 crossing's cost is the difference. Prints one JSON document.
 """
 
@@ -50,7 +50,7 @@ const [url, patterns, calls] = [arguments[0], arguments[1], arguments[2]];
     return summary(times);
   };
   const inWorker = async (object, method, args) => {
-    const micros = await object._connection.send("time_invoke", [object._handle, method, calls, ...args]);
+    const micros = await object._connection.send("time_call", ["invoke", calls, object._handle, method, ...args]);
     return summary(micros.map((us) => us / 1000));
   };
 

@@ -247,16 +247,27 @@ def forward_buffers(handle: int, x: object) -> np.ndarray:
     return target.forward_buffers()
 
 
-def time_invoke(handle: int, method: str, repeats: int, *args: Any) -> list[float]:
-    """Run ``invoke(handle, method, *args)`` ``repeats`` times here; return each call's microseconds.
+def time_call(call: str, repeats: int, *args: Any) -> list[float]:
+    """Run the bridge function ``call(*args)`` ``repeats`` times here; return each call's microseconds.
 
-    The in-worker baseline of the round-trip benchmark: the same call, without the crossing.
+    The in-worker baseline of the browser benchmarks: the same call, without the crossing (e.g.
+    ``time_call("invoke", n, handle, "process", v)`` or ``time_call("encode_texts", n, handle, texts)``).
+
+    Raises
+    ------
+    ValueError
+        If ``call`` is not one of :data:`CALLS` (or is ``time_call`` itself), or ``repeats`` is
+        not in ``[1, 100000]``.
     """
+    name = as_text(call, "call", 100)
+    if name not in CALLS or name == "time_call":
+        raise ValueError(f"{name!r} is not a bridge call that can be timed")
+    target = globals()[name]
     count = as_int(repeats, "repeats", 1, 100_000)
     times = []
     for _ in range(count):
         started = time.perf_counter()
-        invoke(handle, method, *args)
+        target(*args)
         times.append((time.perf_counter() - started) * 1e6)
     return times
 
@@ -434,6 +445,6 @@ def _keywords(kwargs: object) -> dict[str, Any]:
 #: The functions the worker may call by name.
 CALLS = (
     "version_info", "l2_normalize", "create", "load", "replace", "invoke", "forward_buffers", "free", "tick_all", "scratch_vector",
-    "time_invoke", "add_starter_library", "starter_task_types", "run_benchmark", "encoder_files", "encode_texts",
+    "time_call", "add_starter_library", "starter_task_types", "run_benchmark", "encoder_files", "encode_texts",
     "invoke_text",
 )

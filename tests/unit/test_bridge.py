@@ -152,12 +152,16 @@ def test_private_and_unknown_methods_are_refused() -> None:
         bridge.create(1, "MicroLoRA", {"dim": 4})
 
 
-def test_time_invoke_runs_the_call_repeatedly() -> None:
-    bridge.create(1, "MicroLoRA", {"dim": 4})
-    times = bridge.time_invoke(1, "adapt_with_reward", 3, 0.5)
+def test_time_call_runs_the_call_repeatedly() -> None:
+    bridge.create(1, "HnswRouter", {"config": {"dim": 4}})
+    times = bridge.time_call("invoke", 3, 1, "add_pattern", np.ones(4, dtype=np.float32), "coder", "code")
     assert len(times) == 3 and all(t >= 0 for t in times)
+    assert bridge.invoke(1, "stats")["total_patterns"] == 3
     with pytest.raises(ValueError, match="repeats must be >= 1"):
-        bridge.time_invoke(1, "delta_norm", 0)
+        bridge.time_call("invoke", 0, 1, "stats")
+    for call in ("time_call", "_objects", "plain"):
+        with pytest.raises(ValueError, match=f"'{call}' is not a bridge call that can be timed"):
+            bridge.time_call(call, 1)
 
 
 def test_text_embedder_is_constructible_and_embeds() -> None:
