@@ -26,7 +26,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-import build
+from buildsys.serve import PAGE_CSP, WORKER_CSP
+from buildsys.step import ROOT
 from ruvllm_web import STARTER_AGENTS, IntelligentLLM, TextEmbedder, add_starter_library, starter_patterns
 
 from .conftest import run_first_in_new_documents, screenshot, wait_for_state
@@ -182,12 +183,12 @@ def test_loads_offline_and_shows_every_step(demo, server) -> None:
 
 def test_the_page_and_worker_carry_strict_policies(demo, server) -> None:
     meta = demo.find_element(By.CSS_SELECTOR, 'meta[http-equiv="Content-Security-Policy"]').get_attribute("content")
-    assert meta == build.PAGE_CSP and "'wasm-unsafe-eval'" not in meta
-    assert build.WORKER_CSP == meta.replace("script-src 'self';", "script-src 'self' 'wasm-unsafe-eval';")
-    for path, policy in (("", build.PAGE_CSP), ("index.html", build.PAGE_CSP), ("worker.js", build.WORKER_CSP)):
+    assert meta == PAGE_CSP and "'wasm-unsafe-eval'" not in meta
+    assert WORKER_CSP == meta.replace("script-src 'self';", "script-src 'self' 'wasm-unsafe-eval';")
+    for path, policy in (("", PAGE_CSP), ("index.html", PAGE_CSP), ("worker.js", WORKER_CSP)):
         with urllib.request.urlopen(server.url + path) as response:
             assert response.headers["Content-Security-Policy"] == policy
-    html = (Path(build.ROOT) / "index.html").read_text()
+    html = (ROOT / "index.html").read_text()
     assert "style=" not in html and "<style" not in html
     scripts = demo.find_elements(By.TAG_NAME, "script")
     assert scripts and all(script.get_attribute("src") for script in scripts), "no inline scripts"

@@ -15,7 +15,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-import build  # noqa: E402
+from buildsys.client import (  # noqa: E402
+    CLIENT_BASE_URL_SETTER,
+    CLIENT_DIR,
+    MODEL_FOLDER,
+    assemble_client,
+    client_constants,
+    client_constants_module,
+)
+from buildsys.pins import MODEL_NAME  # noqa: E402
+from buildsys.step import BuildError  # noqa: E402
 from ruvllm_web import bridge  # noqa: E402
 
 NODE = shutil.which("node")
@@ -51,9 +60,9 @@ def node(*args: str) -> dict:
 @pytest.fixture(scope="module")
 def probed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = tmp_path_factory.mktemp("client")
-    for name, text in build.assemble_client(build.CLIENT_DIR, build.client_constants()).items():
+    for name, text in assemble_client(CLIENT_DIR, client_constants()).items():
         (folder / name.replace(".js", ".mjs" if name == "ruvllm.js" else ".js")).write_text(text)
-    (folder / "constants.mjs").write_text(build.client_constants_module(build.client_constants()))
+    (folder / "constants.mjs").write_text(client_constants_module(client_constants()))
     return node(str(folder / "ruvllm.mjs"), str(folder / "ruvllm.global.js"), str(folder / "constants.mjs"))
 
 
@@ -62,13 +71,13 @@ def test_both_forms_expose_the_public_names_of_the_typings(probed: dict) -> None
     declared = set(re.findall(r"^export (?:declare )?(?:default )?(?:function|class|const) (\w+)", typings, re.M))
     assert "IntelligentLLMWasm" in declared and "STARTER_AGENTS" in declared and "init" in declared
     assert set(probed["module"]) == declared | {"default"} and probed["sameDefault"]
-    assert set(probed["global"]) == declared | {build.CLIENT_BASE_URL_SETTER}
+    assert set(probed["global"]) == declared | {CLIENT_BASE_URL_SETTER}
     kinds = {name: kind for name, kind in probed["module"].items() if name != "default"}
-    assert kinds == {name: kind for name, kind in probed["global"].items() if name != build.CLIENT_BASE_URL_SETTER}
+    assert kinds == {name: kind for name, kind in probed["global"].items() if name != CLIENT_BASE_URL_SETTER}
 
 
 def test_the_constants_module_holds_pythons_values(probed: dict) -> None:
-    assert probed["constants"] == {**bridge.client_constants(), "MODEL_FOLDER": f"models/{build.MODEL_NAME}/"}
+    assert probed["constants"] == {**bridge.client_constants(), "MODEL_FOLDER": f"models/{MODEL_NAME}/"}
     assert probed["frozen"]
 
 
@@ -76,10 +85,10 @@ def test_dist_holds_the_assembled_client_and_not_its_sources() -> None:
     static = ROOT / "dist" / "static"
     if not (static / "ruvllm.js").is_file():
         raise pytest.UsageError("dist/ is missing: run `python build.py dist` (./dev test does) first")
-    for name, text in build.assemble_client(build.CLIENT_DIR, build.client_constants()).items():
+    for name, text in assemble_client(CLIENT_DIR, client_constants()).items():
         assert (static / name).read_text() == text
     assert not (static / "client").exists()
-    assert (ROOT / "dist" / build.MODEL_FOLDER / "manifest.json").is_file()  # where the client looks for it
+    assert (ROOT / "dist" / MODEL_FOLDER / "manifest.json").is_file()  # where the client looks for it
 
 
 def write_modules(folder: Path, modules: dict[str, str]) -> Path:
@@ -93,7 +102,7 @@ def write_modules(folder: Path, modules: dict[str, str]) -> Path:
 
 
 def test_a_minimal_client_assembles(tmp_path: Path) -> None:
-    forms = build.assemble_client(write_modules(tmp_path, {}), {})
+    forms = assemble_client(write_modules(tmp_path, {}), {})
     assert 'export default init;\nexport {\n  init,\n};\n' in forms["ruvllm.js"]
     for form in forms.values():  # importing the ES module defines the global too
         assert "globalThis.RuvLLM = {\n  init,\n  setBaseUrl,\n};" in form
@@ -124,6 +133,6 @@ def test_a_minimal_client_assembles(tmp_path: Path) -> None:
     ],
 )
 def test_modules_that_concatenation_would_change_are_refused(tmp_path: Path, modules: dict, message: str) -> None:
-    with pytest.raises(build.BuildError) as refused:
-        build.assemble_client(write_modules(tmp_path, modules), {})
+    with pytest.raises(BuildError) as refused:
+        assemble_client(write_modules(tmp_path, modules), {})
     assert message in str(refused.value)

@@ -14,7 +14,8 @@ from test_types import tsc  # tests/types is not a package: pytest puts this fol
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-import build  # noqa: E402
+from buildsys.fetch import default_cache, npm_tarball  # noqa: E402
+from buildsys.pins import PYODIDE_TARBALL_SHA256, PYODIDE_VERSION  # noqa: E402
 
 
 def test_the_client_modules_type_check() -> None:
@@ -25,8 +26,8 @@ def test_the_client_modules_type_check() -> None:
 def test_the_worker_type_checks(tmp_path: Path) -> None:
     # worker.js imports ./pyodide/pyodide.mjs, which only dist/ has: rootDirs lays a folder holding
     # the typings of the official pyodide@0.27.7 package (the tarball build.py verified) over the tree.
-    tarball = build.npm_tarball(
-        build.default_cache() / "downloads", "pyodide", build.PYODIDE_VERSION, build.PYODIDE_TARBALL_SHA256, False
+    tarball = npm_tarball(
+        default_cache() / "downloads", "pyodide", PYODIDE_VERSION, PYODIDE_TARBALL_SHA256, False
     )
     if tarball is None:
         raise pytest.UsageError("the pyodide tarball is not in the cache: run `python build.py dist` first")
