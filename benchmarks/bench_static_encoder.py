@@ -31,11 +31,11 @@ import json
 import platform
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from bench_encoder import p50  # the benchmark's own folder is on sys.path in both runtimes
 from ruvllm_web import (
     STARTER_AGENTS,
     IntelligentConfig,
@@ -53,17 +53,6 @@ DEFAULT_MODEL = "/models/all-MiniLM-L6-v2" if PYODIDE else str(
 #: The reference texts of the encoder's tests (not in Pyodide's file system: CPython reports their figure).
 FIXTURE_TEXTS = None if PYODIDE else Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "encoder"
 K = 7
-
-
-def p50(run: Callable[[], object], repeats: int) -> float:
-    """Median seconds of ``repeats`` calls of ``run`` (after one untimed call)."""
-    run()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - start)
-    return float(np.median(samples))
 
 
 def ranks(x: np.ndarray) -> np.ndarray:

@@ -4,7 +4,8 @@
 //
 // Loads numpy and the ruvllm_web wheel from the trimmed lock in DIST, then
 // runs BENCH.py as __main__ with sys.argv = [BENCH.py, ...args], with dist/models
-// (when built) mounted at /models. The program's
+// (when built) mounted at /models and BENCH.py's folder at /benchmarks, first on sys.path
+// as CPython puts a script's folder (so programs share helpers by import). The program's
 // stdout is passed through; a Python exception exits with status 1.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
@@ -31,12 +32,15 @@ if (existsSync(models)) {
   pyodide.FS.mkdir("/models");
   pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: models }, "/models");
 }
+pyodide.FS.mkdir("/benchmarks");
+pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: dirname(resolve(script)) }, "/benchmarks");
 pyodide.globals.set("bench_source", readFileSync(script, "utf8"));
 pyodide.globals.set("bench_argv", pyodide.toPy([basename(script), ...args]));
 try {
   pyodide.runPython(`
 import sys
 sys.argv = list(bench_argv)
+sys.path.insert(0, "/benchmarks")
 exec(compile(bench_source, sys.argv[0], "exec"), {"__name__": "__main__"})
 `);
 } catch (error) {
