@@ -22,7 +22,11 @@ let connection = null;
 let started = null;
 /** @type {Persistence | null} the persistent engine's store of the current connection */
 export let persistence = null;
-/** @type {{promise: Promise<InitInfo> | null} | null} the init() still starting, which close() cancels */
+/**
+ * The init() still starting, which close() cancels: `cancel` stops its worker at once.
+ * @typedef {{promise: Promise<InitInfo> | null, cancel: (() => void) | null}} Attempt
+ */
+/** @type {Attempt | null} */
 let starting = null;
 /** @type {string | null} why the browser refused storage at init({persist}), or null */
 export let refusedStorage = null;
@@ -46,8 +50,8 @@ export function besideClient(path) {
 export function init(options = {}) {
   if (starting && starting.promise) return starting.promise;
   if (connection && !connection.closedWith && started) return started;
-  /** @type {{promise: Promise<InitInfo> | null}} */
-  const attempt = { promise: null };
+  /** @type {Attempt} */
+  const attempt = { promise: null, cancel: null };
   starting = attempt;
   const promise = start(options, attempt).finally(() => {
     if (starting === attempt) starting = null;
@@ -58,7 +62,7 @@ export function init(options = {}) {
 
 /**
  * The work of init(); `attempt` is cancelled when it is no longer `starting`.
- * @param {InitOptions} options @param {{promise: Promise<InitInfo> | null}} attempt
+ * @param {InitOptions} options @param {Attempt} attempt
  * @returns {Promise<InitInfo>}
  */
 async function start(options, attempt) {
@@ -72,6 +76,11 @@ async function start(options, attempt) {
   const opened = new Connection(worker, arena);
   /** @type {Versions} */
   const versions = await new Promise((resolve, reject) => {
+    // A closed page no longer wants the runtime loading in the background with its CPU and memory.
+    attempt.cancel = () => {
+      worker.terminate();
+      reject(new Error("ruvllm-web was closed while starting"));
+    };
     /** @param {MessageEvent<import("./protocol.js").StartEvent>} event */
     worker.onmessage = (event) => {
       const message = event.data;
@@ -126,6 +135,7 @@ async function start(options, attempt) {
 
 /** Stop the worker; pending calls reject. `init()` may be called again afterwards. */
 export function close() {
+  if (starting && starting.cancel) starting.cancel();
   starting = null;
   if (connection) {
     connection.close("ruvllm-web was closed");

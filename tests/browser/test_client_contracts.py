@@ -172,6 +172,7 @@ def test_concurrent_inits_start_one_worker_and_close_stops_every_one(fresh, serv
       const afterClose = running();
       const starting = init();
       lib.close();  // while the worker is still loading
+      const atEarlyClose = running();  // stopped by close() itself, not once it has loaded
       const closedWhileStarting = await failure(starting);
       const afterEarlyClose = running();
       await init();
@@ -180,10 +181,10 @@ def test_concurrent_inits_start_one_worker_and_close_stops_every_one(fresh, serv
       const agent = (await llm.route(vec(384, Math.sin))).agent;
       globalThis.Worker = RealWorker;
       return { same: JSON.stringify(first) === JSON.stringify(second), started, afterClose, closedWhileStarting,
-               afterEarlyClose, agent, total: made.length, runningNow: running() };
+               atEarlyClose, afterEarlyClose, agent, total: made.length, runningNow: running() };
     """)
     assert out["same"] and out["started"] == 1
     assert out["afterClose"] == 0
     assert out["closedWhileStarting"] == "Error: ruvllm-web was closed while starting"
-    assert out["afterEarlyClose"] == 0
+    assert out["atEarlyClose"] == 0 and out["afterEarlyClose"] == 0
     assert out["agent"] == "coder" and out["total"] == 3 and out["runningNow"] == 1
