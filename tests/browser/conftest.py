@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from buildsys.serve import DistServer
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 # The real binary, not Debian's /usr/bin/chromium wrapper, which adds API keys and remote extensions.
@@ -56,8 +58,9 @@ BROWSER_SERVICE_HOSTS = (
 ENGINES = ("chromium", "firefox")
 
 
-class OutsideTrafficTrap(http.server.ThreadingHTTPServer):
-    """A proxy that records every request sent to it and refuses them all."""
+class OutsideTrafficTrap(DistServer):
+    """A proxy that records every request sent to it and refuses them all (quiet, as the dist server,
+    about a browser that hangs up before reading the refusal)."""
 
     def __init__(self) -> None:
         self.requests: list[str] = []
