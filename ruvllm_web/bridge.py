@@ -32,7 +32,8 @@ from ruvllm_web.lora.scoped import ScopedLoRA
 from ruvllm_web.router import HnswRouter
 from ruvllm_web.router_types import RouterConfig
 from ruvllm_web.snapshot import JS_SAFE_INTEGER
-from ruvllm_web.text.encoder.sentence_encoder import MAX_TEXT_CHARS, REQUIRED_FILES, SentenceEncoder
+from ruvllm_web.text.encoder.folder import MAX_TEXT_CHARS, FolderEncoder
+from ruvllm_web.text.encoder.sentence_encoder import REQUIRED_FILES, SentenceEncoder
 from ruvllm_web.text.lexical import TextEmbedder
 from ruvllm_web.text.starter_library import add_starter_library as _add_starter_library
 from ruvllm_web.text.starter_library import starter_patterns, starter_task_types
@@ -118,8 +119,6 @@ ENCODER_FILES: dict[str, tuple[str, ...]] = {
     "SentenceEncoder": (*REQUIRED_FILES, STARTER_VECTORS),
     "StaticEncoder": STATIC_FILES,
 }
-#: The classes that turn text into vectors by a model (``encode_texts`` and ``invoke_text`` take them).
-_ENCODERS = (SentenceEncoder, StaticEncoder)
 
 _objects: dict[int, Any] = {}
 
@@ -280,7 +279,7 @@ def add_starter_library(handle: int, embedder_handle: int) -> int:
     """
     target = _object(handle)
     embedder = _object(embedder_handle)
-    if not isinstance(embedder, (TextEmbedder, *_ENCODERS)):
+    if not isinstance(embedder, (TextEmbedder, FolderEncoder)):
         raise TypeError(
             f"handle {embedder_handle} is a {type(embedder).__name__}, not a TextEmbedder, SentenceEncoder "
             "or StaticEncoder"
@@ -407,9 +406,9 @@ def _new_handle(handle: object) -> int:
     return number
 
 
-def _encoder(handle: object) -> SentenceEncoder | StaticEncoder:
+def _encoder(handle: object) -> FolderEncoder:
     target = _object(handle)
-    if not isinstance(target, _ENCODERS):
+    if not isinstance(target, FolderEncoder):
         raise TypeError(f"handle {handle} is a {type(target).__name__}, not a SentenceEncoder or StaticEncoder")
     return target
 

@@ -26,9 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ruvllm_web.text.encoder import SentenceEncoder
+from ruvllm_web.text.encoder.folder import FolderEncoder
 from ruvllm_web.text.lexical import TextEmbedder
-from ruvllm_web.text.static_encoder import StaticEncoder
 
 STARTER_AGENTS = ("Coder", "Researcher", "Tester", "Reviewer", "Architect", "Security", "Performance", "MlDeveloper")
 
@@ -780,7 +779,7 @@ def starter_task_types() -> dict[str, list[str]]:
     return {agent: list(_STARTER[agent]) for agent in STARTER_AGENTS}
 
 
-def add_starter_library(target: PatternTarget, embedder: TextEmbedder | SentenceEncoder | StaticEncoder) -> int:
+def add_starter_library(target: PatternTarget, embedder: TextEmbedder | FolderEncoder) -> int:
     """Embed every starter pattern with ``embedder`` and add it to ``target``; return how many were added.
 
     Each :class:`StarterPattern` ``p`` becomes
@@ -813,7 +812,7 @@ def add_starter_library(target: PatternTarget, embedder: TextEmbedder | Sentence
     """
     if isinstance(embedder, TextEmbedder):
         embed_batch = embedder.embed_batch
-    elif isinstance(embedder, (SentenceEncoder, StaticEncoder)):
+    elif isinstance(embedder, FolderEncoder):
         embed_batch = embedder.encode
     else:
         raise TypeError(

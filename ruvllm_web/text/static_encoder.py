@@ -13,13 +13,12 @@ here too. No transformer runs: the cost is the tokenizer's plus one gather and o
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from itertools import chain
 
 import numpy as np
 
+from ruvllm_web.text.encoder.folder import FolderEncoder, model_folder, read_tokenizer, text_pieces
 from ruvllm_web.text.encoder.safetensors import read_safetensors
-from ruvllm_web.text.encoder.sentence_encoder import model_folder, read_tokenizer, text_pieces
 
 #: The static token table's file in the model folder (build.py writes it there).
 STATIC_TABLE = "static-256.safetensors"
@@ -31,7 +30,7 @@ STATIC_FILES = ("vocab.txt", "tokenizer_config.json", "sentence_bert_config.json
 _MAX_GROUP_PIECES = 1 << 14
 
 
-class StaticEncoder:
+class StaticEncoder(FolderEncoder):
     """Text to a unit-length 256-dimensional vector from a static token table, in numpy.
 
     Parameters
@@ -48,6 +47,13 @@ class StaticEncoder:
     ValueError
         If the folder or one of its files is missing, or the table is not a finite
         ``(vocab_size, dim)`` floating-point matrix (the message names the file).
+
+    Notes
+    -----
+    :meth:`tokenize` gives the ids whose table rows make a text's vector (see the module
+    docstring). Row ``i`` of :meth:`encode` is ``m / |m|`` with ``m`` the mean of the table rows of
+    ``tokenize(texts[i])``, summed in float32 and normalised in float64; a text whose rows sum to
+    zero (no direction to scale to unit length) is refused with a ``ValueError`` naming it.
 
     Examples
     --------
@@ -78,58 +84,12 @@ class StaticEncoder:
         """Length of every embedding (the table's width, 256)."""
         return int(self._table.shape[1])
 
-    @property
-    def max_tokens(self) -> int:
-        """The sentence encoder's limit with [CLS] and [SEP] (256): a text's first ``max_tokens - 2`` pieces count."""
-        return self._max_tokens
-
-    def tokenize(self, text: str) -> list[int]:
-        """The token ids whose table rows make ``text``'s vector (see the module docstring).
-
-        Raises
-        ------
-        TypeError, ValueError
-            As :meth:`encode` for one text.
-        """
-        return self._ids(text, "text")
-
-    def encode(self, texts: str | Sequence[str]) -> np.ndarray:
-        """Embed one text, or several.
-
-        Parameters
-        ----------
-        texts : str, or list or tuple of str
-            As for :meth:`SentenceEncoder.encode`: each at most ``MAX_TEXT_CHARS`` characters with
-            at least one word piece; past ``max_tokens - 2`` pieces a text is cut, not refused.
-
-        Returns
-        -------
-        ndarray, float32
-            Shape ``(dim,)`` for a ``str``, ``(n, dim)`` for a list or tuple (``(0, dim)`` for an
-            empty one); row ``i`` is ``m / |m|`` with ``m`` the mean of the table rows of
-            ``tokenize(texts[i])``, summed in float32 and normalised in float64.
-
-        Raises
-        ------
-        TypeError
-            If ``texts`` is not a ``str``, list or tuple, or an item is not a ``str``.
-        ValueError
-            If a text is too long or has nothing to embed (the message names its index), or its
-            rows sum to zero (no direction to scale to unit length).
-        """
-        if isinstance(texts, str):
-            return self._vectors([self._ids(texts, "text")], ["text"])[0]
-        if not isinstance(texts, (list, tuple)):
-            raise TypeError(f"texts must be a str or a list of str, got {type(texts).__name__}")
-        names = [f"texts[{i}]" for i in range(len(texts))]
-        return self._vectors([self._ids(text, name) for text, name in zip(texts, names)], names)
-
     def _ids(self, text: object, name: str) -> list[int]:
         pieces = text_pieces(self._tokenizer, text, name, self._max_tokens - 2)
         unknown = self._tokenizer.unk_id
         return [piece for piece in pieces if piece != unknown] or pieces
 
-    def _vectors(self, batch: list[list[int]], names: list[str]) -> np.ndarray:
+    def _embed(self, batch: list[list[int]], names: list[str]) -> np.ndarray:
         """Unit-length means of the table rows of each id list, in groups of at most _MAX_GROUP_PIECES pieces."""
         out = np.empty((len(batch), self.dim), dtype=np.float32)
         start = 0
@@ -153,6 +113,3 @@ class StaticEncoder:
             out[start:stop] = sums / norms[:, None]
             start = stop
         return out
-
-    def __repr__(self) -> str:
-        return f"StaticEncoder({str(self._path)!r})"

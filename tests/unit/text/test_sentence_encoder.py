@@ -19,7 +19,7 @@ import pytest
 from ruvllm_web import HnswRouter, SentenceEncoder, add_starter_library, starter_patterns
 from ruvllm_web.text.encoder.bert import gelu
 from ruvllm_web.text.encoder.safetensors import parse_safetensors
-from ruvllm_web.text.encoder.sentence_encoder import MAX_TEXT_CHARS
+from ruvllm_web.text.encoder.folder import MAX_TEXT_CHARS
 
 ROOT = Path(__file__).resolve().parents[3]
 MODEL = ROOT / "dist" / "models" / "all-MiniLM-L6-v2"

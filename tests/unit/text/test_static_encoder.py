@@ -28,7 +28,7 @@ from ruvllm_web import (
 )
 from ruvllm_web.text.distill import DISTILL_VERSION, PCA_DIMS, principal_components, sif_weights
 from ruvllm_web.text.encoder.safetensors import read_safetensors, safetensors_bytes
-from ruvllm_web.text.encoder.sentence_encoder import MAX_TEXT_CHARS
+from ruvllm_web.text.encoder.folder import MAX_TEXT_CHARS
 from ruvllm_web.text.static_encoder import STATIC_FILES, STATIC_TABLE, TABLE_TENSOR
 
 ROOT = Path(__file__).resolve().parents[3]
